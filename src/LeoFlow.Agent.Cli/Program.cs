@@ -1,0 +1,65 @@
+using System.Collections;
+using System.Runtime.InteropServices;
+using LeoFlow.Agent;
+using LeoFlow.Agent.Channel;
+using LeoFlow.Agent.Cli;
+using LeoFlow.Agent.Diagnostics;
+using LeoFlow.Agent.Logs;
+using LeoFlow.Agent.Process;
+
+// leoflow-agent: environment and arguments in, the wired lifecycle run once, an exit code out.
+// Exit codes: 0 task succeeded; 1 task failed or the control plane could not be reached or
+// refused the agent; 2 bad configuration or usage.
+return args switch
+{
+    [] => await RunAgentAsync(),
+    ["--version" or "version"] => Commands.Version(json: false),
+    ["version", "--json"] or ["--version", "--json"] => Commands.Version(json: true),
+    ["--help" or "-h" or "help"] => Commands.Help(),
+    ["install", var destination] => Commands.Install(destination),
+    _ => Commands.Usage($"unexpected arguments: {string.Join(' ', args)}"),
+};
+
+static async Task<int> RunAgentAsync()
+{
+    var env = new Dictionary<string, string>(StringComparer.Ordinal);
+    foreach (DictionaryEntry e in Environment.GetEnvironmentVariables()) env[(string)e.Key] = (string?)e.Value ?? "";
+    var stderr = Console.OpenStandardError();
+
+    AgentConfig config;
+    try { config = AgentConfig.FromEnvironment(env); }
+    catch (ConfigurationException e)
+    {
+        new JsonDiagnostics(stderr, []).Error("configuration error", e.Message);
+        return 2;
+    }
+    var diagnostics = new JsonDiagnostics(stderr, [config.Channel.Token.Current()]);
+    if (!config.Channel.UseTls && !ControlPlaneAddress.IsLoopback(config.Channel.Address))
+        diagnostics.Warn($"the bearer token is sent in plaintext to {config.Channel.Address.Authority}; use https:// or LEOFLOW_AGENT_INSECURE=false");
+
+    using var termination = new Termination();
+    using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; termination.Request("terminated by SIGTERM"); });
+    using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; termination.Request("terminated by SIGINT"); });
+
+    using var channel = AgentChannel.Dial(config.Channel);
+    var client = AgentChannel.Client(channel);
+    using var returnValue = ReturnValueFile.Create();
+    var runner = new TaskRunner(
+        client,
+        new PosixCommandRunner(new ChildReaper(reapOrphans: true), config.GracePeriod),
+        new GrpcLogSink(client, diagnostics, FallbackLogWriter.StandardOutput),
+        returnValue,
+        diagnostics,
+        new TaskRunnerOptions { Version = Commands.AgentVersion, Hostname = Hostname(), Environment = env });
+
+    ChildReaper.BecomeSubreaper();
+    var result = await runner.RunAsync(termination);
+    if (!result.Succeeded) diagnostics.Error("task failed", result.Error);
+    return result.Succeeded ? 0 : 1;
+}
+
+static string Hostname()
+{
+    try { return Environment.MachineName is { Length: > 0 } name ? name : "unknown"; }
+    catch (InvalidOperationException) { return "unknown"; }
+}

@@ -1,0 +1,56 @@
+using Grpc.Core;
+using LeoFlow.Agent.Diagnostics;
+
+namespace LeoFlow.Agent;
+
+/// <summary>Which failures of a call are worth another attempt.</summary>
+public enum RetryPolicy
+{
+    /// <summary>Unavailable (from the transport or the server) and DeadlineExceeded.</summary>
+    Transient,
+    /// <summary>Only failures to reach the server: its own Unavailable is an answer (e.g. no secrets store).</summary>
+    TransportOnly,
+    /// <summary>One attempt (heartbeats: the next tick is the retry).</summary>
+    None,
+}
+
+/// <summary>
+/// Runs unary RPCs with a deadline each and retries the policy's failures on the
+/// <see cref="Backoff"/> schedule, so a control plane that is restarting costs a delay, not the task.
+/// </summary>
+public sealed class ControlPlaneCalls(IDiagnostics diagnostics, TimeSpan timeout, TimeSpan backoffUnit, CancellationToken giveUp)
+{
+    public async Task<T> CallAsync<T>(string name, Func<CallOptions, AsyncUnaryCall<T>> call, RetryPolicy policy = RetryPolicy.Transient, CancellationToken cancel = default)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                using var rpc = call(new CallOptions(deadline: DateTime.UtcNow + timeout, cancellationToken: cancel));
+                return await rpc.ResponseAsync.ConfigureAwait(false);
+            }
+            catch (RpcException e) when (ShouldRetry(e, policy) && Backoff.Delay(attempt, backoffUnit) is { } delay && !giveUp.IsCancellationRequested)
+            {
+                diagnostics.Warn($"{name} failed; retrying in {delay.TotalSeconds:0.###} s (retry {attempt} of {Backoff.MaxAttempts})", Describe(e));
+                try { await Task.Delay(delay, giveUp).ConfigureAwait(false); }
+                catch (OperationCanceledException) { /* stopping: one last attempt, then give up */ }
+            }
+        }
+    }
+
+    /// <summary>"Unavailable: connection refused" style text for an RPC failure.</summary>
+    public static string Describe(RpcException e)
+    {
+        string detail = e.Status.Detail;
+        if (e.Status.DebugException is { } inner && !detail.Contains(inner.Message, StringComparison.Ordinal))
+            detail = detail.Length == 0 ? inner.Message : $"{detail} ({inner.Message})";
+        return $"{e.StatusCode}: {detail}";
+    }
+
+    private static bool ShouldRetry(RpcException e, RetryPolicy policy) => policy switch
+    {
+        RetryPolicy.Transient => e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded,
+        RetryPolicy.TransportOnly => e.StatusCode == StatusCode.Unavailable && e.Status.DebugException is not null,
+        _ => false,
+    };
+}

@@ -1,0 +1,59 @@
+using System.Runtime.InteropServices;
+
+namespace LeoFlow.Agent.Process;
+
+/// <summary>
+/// The few libc calls the runner needs that System.Diagnostics.Process does not offer: spawning
+/// into a new session with /dev/null as stdin and default signal dispositions, signalling a
+/// process group, and waiting for any child (PID-1 reaping). Source-generated, so AOT-safe.
+/// </summary>
+internal static unsafe partial class Native
+{
+    private const string Libc = "libc";
+
+    public const int SIGINT = 2, SIGKILL = 9, SIGTERM = 15;
+    public const int EINTR = 4, ESRCH = 3, ECHILD = 10;
+    public const int O_RDONLY = 0, O_CLOEXEC = 0x80000;
+    public const int PR_SET_CHILD_SUBREAPER = 36;
+
+    // glibc's posix_spawn flags (spawn.h). POSIX_SPAWN_SETSID needs glibc 2.26.
+    public const short POSIX_SPAWN_SETSIGDEF = 0x04, POSIX_SPAWN_SETSIGMASK = 0x08, POSIX_SPAWN_SETSID = 0x80;
+
+    // Opaque glibc structs, over-allocated: posix_spawnattr_t is 336 bytes, posix_spawn_file_actions_t
+    // 80 and sigset_t 128 on x64 and arm64.
+    public const int SpawnAttrSize = 1024, FileActionsSize = 256, SigSetSize = 256;
+
+    [LibraryImport(Libc, SetLastError = true)] public static partial int pipe2(int* fds, int flags);
+    [LibraryImport(Libc, SetLastError = true)] public static partial int close(int fd);
+    [LibraryImport(Libc, SetLastError = true)] public static partial int kill(int pid, int sig);
+    [LibraryImport(Libc, SetLastError = true)] public static partial int waitpid(int pid, int* status, int options);
+    [LibraryImport(Libc, SetLastError = true)] public static partial int prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);
+    [LibraryImport(Libc)] public static partial int getpid();
+
+    [LibraryImport(Libc)] public static partial int sigemptyset(void* set);
+    [LibraryImport(Libc)] public static partial int sigfillset(void* set);
+    [LibraryImport(Libc)] public static partial int posix_spawnattr_init(void* attr);
+    [LibraryImport(Libc)] public static partial int posix_spawnattr_destroy(void* attr);
+    [LibraryImport(Libc)] public static partial int posix_spawnattr_setflags(void* attr, short flags);
+    [LibraryImport(Libc)] public static partial int posix_spawnattr_setsigdefault(void* attr, void* set);
+    [LibraryImport(Libc)] public static partial int posix_spawnattr_setsigmask(void* attr, void* set);
+    [LibraryImport(Libc)] public static partial int posix_spawn_file_actions_init(void* actions);
+    [LibraryImport(Libc)] public static partial int posix_spawn_file_actions_destroy(void* actions);
+    [LibraryImport(Libc)] public static partial int posix_spawn_file_actions_addopen(void* actions, int fd, byte* path, int oflag, int mode);
+    [LibraryImport(Libc)] public static partial int posix_spawn_file_actions_adddup2(void* actions, int fd, int newfd);
+    [LibraryImport(Libc)] public static partial int posix_spawn(int* pid, byte* path, void* actions, void* attr, byte** argv, byte** envp);
+
+    /// <summary>Decodes a wait status into the shell's convention: the exit code, or 128+N for signal N.</summary>
+    public static (int ExitCode, int Signal) DecodeWaitStatus(int status)
+    {
+        int termSig = status & 0x7f;
+        return termSig == 0 ? ((status >> 8) & 0xff, 0) : (128 + termSig, termSig);
+    }
+
+    public static string SignalName(int signal) => signal switch
+    {
+        1 => "SIGHUP", 2 => "SIGINT", 3 => "SIGQUIT", 4 => "SIGILL", 6 => "SIGABRT", 7 => "SIGBUS",
+        8 => "SIGFPE", 9 => "SIGKILL", 11 => "SIGSEGV", 13 => "SIGPIPE", 14 => "SIGALRM", 15 => "SIGTERM",
+        _ => "signal " + signal,
+    };
+}

@@ -1,0 +1,86 @@
+using Microsoft.Win32.SafeHandles;
+
+namespace LeoFlow.Agent.Process;
+
+/// <summary>
+/// Runs the task in its own session (so its whole tree is one process group), reads both pipes
+/// on their own threads into <see cref="LineSplitter"/>, and supervises it: termination sends
+/// SIGTERM to the group and SIGKILL after the grace period; when the main process has exited, a
+/// descendant still holding the pipes gets <see cref="PipeDrainTimeout"/> before the group is
+/// killed, so nothing the task leaves behind keeps the agent alive.
+/// </summary>
+public sealed class PosixCommandRunner : ICommandRunner
+{
+    /// <summary>How long pipes may stay open after the main process exited.</summary>
+    public static readonly TimeSpan PipeDrainTimeout = TimeSpan.FromSeconds(2);
+
+    private const int EACCES = 13;
+    private readonly ChildReaper _reaper;
+    private readonly TimeSpan _gracePeriod;
+
+    internal PosixCommandRunner(ChildReaper reaper, TimeSpan gracePeriod)
+    {
+        _reaper = reaper;
+        _gracePeriod = gracePeriod;
+    }
+
+    /// <summary>A runner that reaps only its own children (for hosts that spawn other processes too).</summary>
+    public PosixCommandRunner(TimeSpan gracePeriod) : this(ChildReaper.Own, gracePeriod) { }
+
+    public async Task<ProcessExit> RunAsync(ProcessSpec spec, ILineWriter output, CancellationToken terminate)
+    {
+        string file = spec.Argv[0];
+        string? path = TaskCommand.ResolveExecutable(file, spec.SearchPath);
+        if (path is null) return new ProcessExit(127, 0, $"exec: \"{file}\": executable file not found in $PATH");
+
+        Spawner.Child child;
+        try { child = Spawner.Spawn(_reaper, path, spec.Argv, spec.Environment); }
+        catch (SpawnException e) { return new ProcessExit(e.Errno == EACCES ? 126 : 127, 0, $"exec: \"{path}\": {e.Message}"); }
+
+        var pipes = Task.WhenAll(Pump(child.Stdout, OutputStream.Stdout, output), Pump(child.Stderr, OutputStream.Stderr, output));
+        int status;
+        using (var stop = new GroupStop(child.Pid, _gracePeriod))
+        using (terminate.Register(stop.Begin))
+        {
+            status = await child.Status.ConfigureAwait(false);
+            if (!await Finishes(pipes, PipeDrainTimeout).ConfigureAwait(false))
+            {
+                Signal(child.Pid, Native.SIGKILL);
+                await Finishes(pipes, PipeDrainTimeout).ConfigureAwait(false);
+            }
+        }
+        Signal(child.Pid, Native.SIGKILL);   // whatever of the group is left has no reason to outlive the task
+        var (code, signal) = Native.DecodeWaitStatus(status);
+        return new ProcessExit(code, signal, null);
+    }
+
+    private static Task Pump(SafeFileHandle handle, OutputStream stream, ILineWriter output) =>
+        Task.Factory.StartNew(async () =>
+        {
+            using var pipe = new FileStream(handle, FileAccess.Read, bufferSize: 0);
+            try { await LineSplitter.PumpAsync(pipe, stream, output).ConfigureAwait(false); }
+            catch (IOException) { /* a read error ends the pipe like EOF; what was read is delivered */ }
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+
+    private static async Task<bool> Finishes(Task task, TimeSpan timeout)
+    {
+        try { await task.WaitAsync(timeout).ConfigureAwait(false); return true; }
+        catch (TimeoutException) { return false; }
+    }
+
+    private static void Signal(int pgid, int signal) => Native.kill(-pgid, signal);
+
+    /// <summary>SIGTERM to the group now, SIGKILL when the grace period is over.</summary>
+    private sealed class GroupStop(int pgid, TimeSpan grace) : IDisposable
+    {
+        private Timer? _kill;
+
+        public void Begin()
+        {
+            Signal(pgid, Native.SIGTERM);
+            _kill = new Timer(_ => Signal(pgid, Native.SIGKILL), null, grace, Timeout.InfiniteTimeSpan);
+        }
+
+        public void Dispose() => _kill?.Dispose();
+    }
+}

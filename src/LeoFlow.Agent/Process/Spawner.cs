@@ -1,0 +1,144 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using Microsoft.Win32.SafeHandles;
+
+namespace LeoFlow.Agent.Process;
+
+/// <summary>A failed spawn: errno and the text to show for it.</summary>
+internal sealed class SpawnException(int errno, string message) : Exception(message)
+{
+    public int Errno { get; } = errno;
+}
+
+/// <summary>
+/// Starts the task with posix_spawn rather than System.Diagnostics.Process, because Process can
+/// give the child neither its own session (needed to signal the whole task tree as one process
+/// group) nor /dev/null as stdin nor default signal dispositions (.NET ignores SIGPIPE, and an
+/// ignored signal is inherited across exec, which breaks `yes | head` in a bash task). It also
+/// keeps the wait status under our control, so PID-1 reaping cannot steal it (see ChildReaper).
+/// </summary>
+internal static unsafe class Spawner
+{
+    public readonly record struct Child(int Pid, Task<int> Status, SafeFileHandle Stdout, SafeFileHandle Stderr);
+
+    /// <exception cref="SpawnException">The kernel refused: no such file, not executable, E2BIG…</exception>
+    public static Child Spawn(ChildReaper reaper, string path, IReadOnlyList<string> argv, IReadOnlyList<string> env)
+    {
+        int* outPipe = stackalloc int[2];
+        int* errPipe = stackalloc int[2];
+        if (Native.pipe2(outPipe, Native.O_CLOEXEC) != 0) throw Errno("creating the stdout pipe");
+        if (Native.pipe2(errPipe, Native.O_CLOEXEC) != 0)
+        {
+            CloseAll(outPipe[0], outPipe[1]);
+            throw Errno("creating the stderr pipe");
+        }
+
+        var block = new NativeStrings(path, argv, env);
+        void* attr = NativeMemory.AllocZeroed(Native.SpawnAttrSize);
+        void* actions = NativeMemory.AllocZeroed(Native.FileActionsSize);
+        void* sigset = NativeMemory.AllocZeroed(Native.SigSetSize);
+        try
+        {
+            Native.posix_spawnattr_init(attr);
+            Native.posix_spawnattr_setflags(attr, (short)(Native.POSIX_SPAWN_SETSID | Native.POSIX_SPAWN_SETSIGDEF | Native.POSIX_SPAWN_SETSIGMASK));
+            Native.sigfillset(sigset);
+            Native.posix_spawnattr_setsigdefault(attr, sigset);
+            Native.sigemptyset(sigset);
+            Native.posix_spawnattr_setsigmask(attr, sigset);
+
+            Native.posix_spawn_file_actions_init(actions);
+            fixed (byte* devNull = "/dev/null\0"u8)
+                Native.posix_spawn_file_actions_addopen(actions, 0, devNull, Native.O_RDONLY, 0);
+            Native.posix_spawn_file_actions_adddup2(actions, outPipe[1], 1);
+            Native.posix_spawn_file_actions_adddup2(actions, errPipe[1], 2);
+
+            int pid;
+            Task<int> status;
+            try
+            {
+                (pid, status) = reaper.Spawn(() =>
+                {
+                    int child = 0;
+                    int error = Native.posix_spawn(&child, block.Path, actions, attr, block.Argv, block.Envp);
+                    return error == 0 ? child : throw new SpawnException(error, Marshal.GetPInvokeErrorMessage(error));
+                });
+            }
+            catch (SpawnException)
+            {
+                CloseAll(outPipe[0], errPipe[0]);
+                throw;
+            }
+            finally
+            {
+                CloseAll(outPipe[1], errPipe[1]);
+            }
+            return new Child(pid, status, new SafeFileHandle(outPipe[0], ownsHandle: true), new SafeFileHandle(errPipe[0], ownsHandle: true));
+        }
+        finally
+        {
+            Native.posix_spawn_file_actions_destroy(actions);
+            Native.posix_spawnattr_destroy(attr);
+            NativeMemory.Free(sigset);
+            NativeMemory.Free(actions);
+            NativeMemory.Free(attr);
+            block.Dispose();
+        }
+    }
+
+    private static void CloseAll(params int[] fds)
+    {
+        foreach (var fd in fds) Native.close(fd);
+    }
+
+    private static SpawnException Errno(string what)
+    {
+        int errno = Marshal.GetLastSystemError();
+        return new SpawnException(errno, what + ": " + Marshal.GetPInvokeErrorMessage(errno));
+    }
+
+    /// <summary>The path, argv and envp as NUL-terminated UTF-8 in native memory.</summary>
+    private sealed class NativeStrings : IDisposable
+    {
+        private readonly List<nint> _allocations = [];
+
+        public NativeStrings(string path, IReadOnlyList<string> argv, IReadOnlyList<string> env)
+        {
+            Path = Utf8(path);
+            Argv = Array(argv);
+            Envp = Array(env);
+        }
+
+        public byte* Path { get; }
+        public byte** Argv { get; }
+        public byte** Envp { get; }
+
+        private byte** Array(IReadOnlyList<string> items)
+        {
+            var array = (byte**)Alloc((items.Count + 1) * sizeof(byte*));
+            for (int i = 0; i < items.Count; i++) array[i] = Utf8(items[i]);
+            array[items.Count] = null;
+            return array;
+        }
+
+        private byte* Utf8(string s)
+        {
+            int n = Encoding.UTF8.GetByteCount(s);
+            var p = (byte*)Alloc(n + 1);
+            Encoding.UTF8.GetBytes(s, new Span<byte>(p, n));
+            p[n] = 0;
+            return p;
+        }
+
+        private void* Alloc(int bytes)
+        {
+            var p = NativeMemory.Alloc((nuint)bytes);
+            _allocations.Add((nint)p);
+            return p;
+        }
+
+        public void Dispose()
+        {
+            foreach (var p in _allocations) NativeMemory.Free((void*)p);
+        }
+    }
+}

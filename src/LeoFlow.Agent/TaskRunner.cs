@@ -1,0 +1,233 @@
+using System.Diagnostics;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using LeoFlow.Agent.Diagnostics;
+using LeoFlow.Agent.Logs;
+using LeoFlow.Agent.Process;
+using Leoflow.Agent.V1;
+
+namespace LeoFlow.Agent;
+
+/// <summary>
+/// The task lifecycle, top to bottom (wire-contract.md §3): open the log stream, register, fetch
+/// the spec, build the command and its environment, report RUNNING, heartbeat, run, push the
+/// return value, report the end. Every side effect is one of the collaborators given here.
+/// </summary>
+public sealed class TaskRunner
+{
+    private const string ReturnValueKey = "return_value";
+
+    private readonly AgentService.AgentServiceClient _client;
+    private readonly ICommandRunner _command;
+    private readonly ILogSink _sink;
+    private readonly ReturnValueFile _returnValue;
+    private readonly IDiagnostics _diagnostics;
+    private readonly TaskRunnerOptions _options;
+    private readonly TaskLog _log;
+
+    public TaskRunner(AgentService.AgentServiceClient client, ICommandRunner command, ILogSink sink,
+        ReturnValueFile returnValue, IDiagnostics diagnostics, TaskRunnerOptions options)
+    {
+        _client = client;
+        _command = command;
+        _sink = sink;
+        _returnValue = returnValue;
+        _diagnostics = diagnostics;
+        _options = options;
+        _log = new TaskLog(sink);
+    }
+
+    public async Task<TaskResult> RunAsync(Termination termination)
+    {
+        var calls = new ControlPlaneCalls(_diagnostics, _options.RpcTimeout, _options.BackoffUnit, termination.Token);
+        _sink.Open();                                                       // 1. the log stream, first
+        TaskSpec spec;
+        try
+        {
+            await RegisterAsync(calls);                                     // 2. register
+            spec = await calls.CallAsync("GetTaskSpec", o => _client.GetTaskSpecAsync(new GetTaskSpecRequest(), o)); // 3. the spec
+        }
+        catch (RpcException e)
+        {
+            await _sink.CloseAsync(_options.LogDrainTimeout);
+            return TaskResult.Failure($"control plane unreachable or refused the agent: {ControlPlaneCalls.Describe(e)}");
+        }
+        try
+        {
+            var argv = TaskCommand.Build(spec.Operator, spec.Entrypoint, Env("LEOFLOW_PYTHON")); // 4. the command
+            var environment = await BuildEnvironmentAsync(spec, calls);      // 5. its environment
+            await ReportRunningAsync(calls, termination);                   // 6. RUNNING
+            await using var heartbeat = Heartbeat.Start(_client, calls, _options.HeartbeatInterval, termination, _diagnostics); // 7.
+            var run = await ExecuteAsync(argv, environment, spec, termination); // 8. run it
+            return await FinishAsync(run, calls);                           // 9. return value, log, final state
+        }
+        catch (TaskFailedException e)
+        {
+            return await FailBeforeStartAsync(e, calls);
+        }
+    }
+
+    private async Task RegisterAsync(ControlPlaneCalls calls)
+    {
+        var request = new RegisterRequest { AgentVersion = _options.Version, Hostname = _options.Hostname };
+        var reply = await calls.CallAsync("Register", o => _client.RegisterAsync(request, o));
+        _diagnostics.Info($"registered with the control plane (session {reply.SessionId})");
+    }
+
+    private async Task<TaskEnvironment> BuildEnvironmentAsync(TaskSpec spec, ControlPlaneCalls calls)
+    {
+        var env = new TaskEnvironment(_options.Environment);
+        env.AddSpecEnvironment(spec.Environment);
+        await AddXComInputsAsync(env, spec, calls);
+        env.Set("LEOFLOW_RETURN_VALUE_PATH", _returnValue.Path, "return value path");
+        if (spec.CallArgsJson.Length > 0) env.Set("LEOFLOW_CALL_ARGS_JSON", spec.CallArgsJson, "call args");
+        await AddSecretsAsync(env, "variable", "AIRFLOW_VAR_", async () => (await calls.CallAsync("GetVariables",
+            o => _client.GetVariablesAsync(new GetVariablesRequest(), o), RetryPolicy.TransportOnly)).Variables);
+        await AddSecretsAsync(env, "connection", "AIRFLOW_CONN_", async () => (await calls.CallAsync("GetConnections",
+            o => _client.GetConnectionsAsync(new GetConnectionsRequest(), o), RetryPolicy.TransportOnly)).ConnectionUris);
+        return env;
+    }
+
+    private async Task AddXComInputsAsync(TaskEnvironment env, TaskSpec spec, ControlPlaneCalls calls)
+    {
+        var seen = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (param, upstream) in spec.XcomInputMapping.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            FetchXComResponse reply;
+            try
+            {
+                var request = new FetchXComRequest { UpstreamTaskId = upstream, Key = ReturnValueKey };
+                reply = await calls.CallAsync("FetchXCom", o => _client.FetchXComAsync(request, o));
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
+            {
+                _diagnostics.Info($"XCom input \"{param}\" from \"{upstream}\" has no value; leaving it unset");
+                continue;
+            }
+            catch (RpcException e)
+            {
+                throw new TaskFailedException($"fetching XCom input \"{param}\" from \"{upstream}\": {ControlPlaneCalls.Describe(e)}");
+            }
+            var (name, value) = TaskEnvironment.XComEnvVar(param, reply.Value.Span);
+            if (seen.TryGetValue(name, out var other))
+                throw new TaskFailedException($"XCom inputs \"{other}\" and \"{param}\" both map to {name}");
+            seen[name] = param;
+            env.Set(name, value, "XCom input");
+        }
+    }
+
+    /// <summary>Variables and connections are best effort: without them the task may still run.</summary>
+    private async Task AddSecretsAsync(TaskEnvironment env, string what, string prefix, Func<Task<IDictionary<string, string>>> fetch)
+    {
+        IDictionary<string, string> entries;
+        try { entries = await fetch(); }
+        catch (RpcException e)
+        {
+            _diagnostics.Warn($"{what}s unavailable; the task runs without them", ControlPlaneCalls.Describe(e));
+            return;
+        }
+        foreach (var (key, value) in entries.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            env.Set(prefix + key.ToUpperInvariant(), value, what);
+    }
+
+    private async Task ReportRunningAsync(ControlPlaneCalls calls, Termination termination)
+    {
+        ReportStateResponse reply;
+        try { reply = await ReportAsync(calls, TaskState.Running, 0, ""); }
+        catch (RpcException e) { throw new TaskFailedException($"reporting RUNNING: {ControlPlaneCalls.Describe(e)}"); }
+        if (reply.ShouldTerminate) termination.Request("terminated by control plane");
+        if (termination.Reason is { } reason) throw new TaskFailedException(reason);
+    }
+
+    private async Task<RunOutcome> ExecuteAsync(string[] argv, TaskEnvironment environment, TaskSpec spec, Termination termination)
+    {
+        await _log.FramingAsync(LogLevel.Info, "▸ task started");
+        int timeout = spec.ExecutionTimeoutSeconds;
+        using var timer = timeout > 0
+            ? new Timer(_ => termination.Request($"timed out after {timeout} s"), null, TimeSpan.FromSeconds(timeout), Timeout.InfiniteTimeSpan)
+            : null;
+        var clock = Stopwatch.StartNew();
+        var exit = await _command.RunAsync(new ProcessSpec(argv, environment.ToEntries(), Env("PATH")), _log, termination.Token);
+        return new RunOutcome(exit, clock.Elapsed, termination.Reason);
+    }
+
+    private async Task<TaskResult> FinishAsync(RunOutcome run, ControlPlaneCalls calls)
+    {
+        string? failure = run.Failure;
+        if (failure is null && run.Exit.ExitCode == 0)
+        {
+            try { await PushReturnValueAsync(calls); }
+            catch (TaskFailedException e) { failure = e.Message; }
+        }
+        bool succeeded = failure is null && run.Exit.ExitCode == 0;
+        string duration = GoDuration.Format(run.Duration);
+        await _log.FramingAsync(succeeded ? LogLevel.Info : LogLevel.Error, succeeded
+            ? $"✓ task succeeded in {duration}"
+            : $"✗ task failed (exit {run.Exit.ExitCode}) in {duration}" + (failure is null ? "" : ": " + failure));
+        await _sink.CloseAsync(_options.LogDrainTimeout);
+
+        string message = succeeded ? "" : failure ?? "task exited non-zero";
+        try
+        {
+            var reply = await ReportAsync(calls, succeeded ? TaskState.Success : TaskState.Failed, run.Exit.ExitCode, message);
+            if (succeeded && reply.ShouldTerminate) return TaskResult.Failure("control plane answered the SUCCESS report with should_terminate");
+        }
+        catch (RpcException e)
+        {
+            return TaskResult.Failure($"reporting {(succeeded ? "SUCCESS" : "FAILED")}: {ControlPlaneCalls.Describe(e)}");
+        }
+        return succeeded ? TaskResult.Success : TaskResult.Failure(message);
+    }
+
+    private async Task PushReturnValueAsync(ControlPlaneCalls calls)
+    {
+        var value = _returnValue.Read();
+        if (value is null) return;
+        var request = new PushXComRequest { Key = ReturnValueKey, Value = Google.Protobuf.ByteString.CopyFrom(value), ContentType = "application/json" };
+        PushXComResponse reply;
+        try { reply = await calls.CallAsync("PushXCom", o => _client.PushXComAsync(request, o)); }
+        catch (RpcException e) when (e.StatusCode == StatusCode.Unimplemented)
+        {
+            _diagnostics.Warn("control plane does not implement XCom yet; dropping return value");
+            return;
+        }
+        catch (RpcException e) { throw new TaskFailedException($"pushing return value: {ControlPlaneCalls.Describe(e)}"); }
+        if (!reply.Accepted) throw new TaskFailedException($"control plane rejected return value: {reply.RejectionReason}");
+    }
+
+    private async Task<TaskResult> FailBeforeStartAsync(TaskFailedException e, ControlPlaneCalls calls)
+    {
+        _diagnostics.Error("task failed before it started", e.Message);
+        await _log.FramingAsync(LogLevel.Error, $"✗ task failed before start: {e.Message}");
+        await _sink.CloseAsync(_options.LogDrainTimeout);
+        try { await ReportAsync(calls, TaskState.Failed, e.ExitCode, e.Message); }
+        catch (RpcException r) { _diagnostics.Error("reporting FAILED", ControlPlaneCalls.Describe(r)); }
+        return TaskResult.Failure(e.Message);
+    }
+
+    private Task<ReportStateResponse> ReportAsync(ControlPlaneCalls calls, TaskState state, int exitCode, string message)
+    {
+        var request = new ReportStateRequest
+        {
+            State = state,
+            ExitCode = exitCode is >= 0 and <= 255 ? exitCode : 255,
+            ErrorMessage = message,
+            OccurredAt = Timestamp.FromDateTime(DateTime.UtcNow),
+        };
+        return calls.CallAsync("ReportState", o => _client.ReportStateAsync(request, o));
+    }
+
+    private string? Env(string name) => _options.Environment.GetValueOrDefault(name);
+
+    /// <summary>The process's end and why the agent considers it failed (null: its exit code says).</summary>
+    private sealed record RunOutcome(ProcessExit Exit, TimeSpan Duration, string? TerminationReason)
+    {
+        public string? Failure =>
+            Exit.StartError is { } start ? "running command: " + start
+            : TerminationReason is { } reason ? reason + SignalNote
+            : Exit.Signal > 0 ? "killed by " + Native.SignalName(Exit.Signal)
+            : null;
+
+        private string SignalNote => Exit.Signal > 0 ? $" (killed by {Native.SignalName(Exit.Signal)})" : "";
+    }
+}

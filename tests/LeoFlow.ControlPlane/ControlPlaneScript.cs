@@ -1,0 +1,42 @@
+using System.Collections.Concurrent;
+using Grpc.Core;
+using Leoflow.Agent.V1;
+
+namespace LeoFlow.ControlPlane;
+
+/// <summary>What the dev control plane serves and how it misbehaves; set before the agent runs.</summary>
+public sealed class ControlPlaneScript
+{
+    /// <summary>The spec GetTaskSpec returns.</summary>
+    public TaskSpec Spec { get; set; } = new() { Operator = "bash", Entrypoint = "true" };
+
+    /// <summary>The only bearer token accepted (Unauthenticated otherwise).</summary>
+    public string Token { get; set; } = "dev-token";
+
+    /// <summary>Stored XCom values by upstream task id (key return_value).</summary>
+    public ConcurrentDictionary<string, byte[]> XComs { get; } = new();
+
+    public Dictionary<string, string> Variables { get; } = [];
+    public Dictionary<string, string> Connections { get; } = [];
+
+    /// <summary>False: GetVariables/GetConnections answer Unavailable "secrets delivery is not configured".</summary>
+    public bool SecretsConfigured { get; set; } = true;
+
+    /// <summary>False: secrets are refused (PermissionDenied) on a plaintext connection, as in production.</summary>
+    public bool AllowInsecureSecrets { get; set; } = true;
+
+    /// <summary>Pushed values over this size are rejected with payload_too_large.</summary>
+    public int MaxXComBytes { get; set; } = 256 * 1024;
+
+    /// <summary>Heartbeat answers should_terminate once this many heartbeats arrived (0: never).</summary>
+    public int TerminateAfterHeartbeats { get; set; }
+
+    /// <summary>Methods answered with Unimplemented.</summary>
+    public HashSet<string> Unimplemented { get; } = [];
+
+    /// <summary>Per method: how many first calls fail, and with which code.</summary>
+    public ConcurrentDictionary<string, (int Remaining, StatusCode Code)> Failures { get; } = new();
+
+    /// <summary>Makes the first <paramref name="count"/> calls of <paramref name="method"/> fail with <paramref name="code"/>.</summary>
+    public void FailFirst(string method, int count, StatusCode code = StatusCode.Unavailable) => Failures[method] = (count, code);
+}
