@@ -41,13 +41,12 @@ static async Task<int> RunAgentAsync()
     using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; termination.Request("terminated by SIGTERM"); });
     using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; termination.Request("terminated by SIGINT"); });
 
-    using var channel = AgentChannel.Dial(config.Channel);
-    var client = AgentChannel.Client(channel);
+    using var connection = AgentChannel.Dial(config.Channel);
     using var returnValue = ReturnValueFile.Create();
     var runner = new TaskRunner(
-        client,
+        connection.Client,
         new PosixCommandRunner(new ChildReaper(reapOrphans: true), config.GracePeriod),
-        new GrpcLogSink(client, diagnostics, FallbackLogWriter.StandardOutput),
+        new GrpcLogSink(connection, diagnostics, FallbackLogWriter.StandardOutput),
         returnValue,
         diagnostics,
         new TaskRunnerOptions { Version = Commands.AgentVersion, Hostname = Hostname(), Environment = env });

@@ -40,7 +40,7 @@ public sealed class TaskRunner
     public async Task<TaskResult> RunAsync(Termination termination)
     {
         var calls = new ControlPlaneCalls(_diagnostics, _options.RpcTimeout, _options.BackoffUnit, termination.Token);
-        _sink.Open();                                                       // 1. the log stream, first
+        await _sink.OpenAsync();                                            // 1. the log stream, first
         TaskSpec spec;
         try
         {

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Leoflow.Agent.V1;
@@ -106,7 +107,8 @@ internal sealed class AgentServiceImpl(ControlPlaneScript script, ControlPlaneRe
         if (header is null) throw new RpcException(new Status(StatusCode.Unauthenticated, "missing authorization token"));
         string token = header.StartsWith("Bearer ", StringComparison.Ordinal) ? header["Bearer ".Length..] : header;
         if (token != script.Token) throw new RpcException(new Status(StatusCode.Unauthenticated, "invalid agent token"));
-        record.Calls.Enqueue(method);
+        var http = context.GetHttpContext();
+        record.AddCall(method, http.Connection.Id, http.Features.Get<IHttp2StreamIdFeature>()?.StreamId ?? 0);
         if (script.Unimplemented.Contains(method))
             throw new RpcException(new Status(StatusCode.Unimplemented, $"{method} is not implemented"));
         while (script.Failures.TryGetValue(method, out var f) && f.Remaining > 0)

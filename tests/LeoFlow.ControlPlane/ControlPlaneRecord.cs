@@ -26,6 +26,29 @@ public sealed class ControlPlaneRecord
     /// <summary>Raised for every log line as it arrives (the demo prints them live).</summary>
     public event Action<LogLine>? LineReceived;
 
+    private readonly List<(string Method, int Connection, int Stream)> _wire = [];
+    private readonly Dictionary<string, int> _connections = [];
+
+    /// <summary>
+    /// Method names in the order their requests went out on the wire: by connection, then by
+    /// HTTP/2 stream id (which the client assigns in sending order), unlike <see cref="Calls"/>,
+    /// whose order is that of concurrently dispatched handlers.
+    /// </summary>
+    public IReadOnlyList<string> WireOrder
+    {
+        get { lock (_lock) return _wire.OrderBy(w => w.Connection).ThenBy(w => w.Stream).Select(w => w.Method).ToArray(); }
+    }
+
+    internal void AddCall(string method, string connectionId, int streamId)
+    {
+        Calls.Enqueue(method);
+        lock (_lock)
+        {
+            if (!_connections.TryGetValue(connectionId, out int connection)) _connections[connectionId] = connection = _connections.Count;
+            _wire.Add((method, connection, streamId));
+        }
+    }
+
     internal int _heartbeats;
     internal int _streams;
 

@@ -3,7 +3,6 @@ using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Grpc.Net.Client;
-using Leoflow.Agent.V1;
 
 namespace LeoFlow.Agent.Channel;
 
@@ -14,7 +13,7 @@ namespace LeoFlow.Agent.Channel;
 /// </summary>
 public static class AgentChannel
 {
-    public static GrpcChannel Dial(ChannelOptions options)
+    public static AgentConnection Dial(ChannelOptions options)
     {
         var sockets = new SocketsHttpHandler
         {
@@ -31,15 +30,10 @@ public static class AgentChannel
                 CertificateChainPolicy = options.TrustedCas is null ? null : CustomRootPolicy(options.TrustedCas),
             },
         };
-        return GrpcChannel.ForAddress(options.Address, new GrpcChannelOptions
-        {
-            HttpHandler = new BearerTokenHandler(options.Token, sockets),
-            DisposeHttpClient = true,
-        });
+        var http = new AgentHttpHandler(options.Token, sockets);
+        var channel = GrpcChannel.ForAddress(options.Address, new GrpcChannelOptions { HttpHandler = http, DisposeHttpClient = true });
+        return new AgentConnection(channel, http);
     }
-
-    /// <summary>A client for the channel.</summary>
-    public static AgentService.AgentServiceClient Client(GrpcChannel channel) => new(channel);
 
     /// <summary>Loads a PEM CA bundle (one or more certificates).</summary>
     /// <exception cref="ConfigurationException">Missing, unreadable, not PEM, or no certificate in it.</exception>

@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Grpc.Core;
+using LeoFlow.Agent.Channel;
 using LeoFlow.Agent.Diagnostics;
 using Leoflow.Agent.V1;
 
@@ -16,7 +17,10 @@ public sealed class GrpcLogSink : ILogSink
     /// <summary>Lines buffered between the pipes and the stream.</summary>
     public const int QueueCapacity = 1024;
 
-    private readonly AgentService.AgentServiceClient _client;
+    /// <summary>Longest wait for the stream's request to go out (a dead control plane is the connect timeout's business).</summary>
+    private static readonly TimeSpan OpenTimeout = Channel.ChannelOptions.ConnectTimeout + TimeSpan.FromSeconds(5);
+
+    private readonly AgentConnection _connection;
     private readonly IDiagnostics _diagnostics;
     private readonly FallbackLogWriter _fallback;
     private readonly Channel<LogLine> _queue = System.Threading.Channels.Channel.CreateBounded<LogLine>(
@@ -28,18 +32,19 @@ public sealed class GrpcLogSink : ILogSink
     private volatile bool _failed;
     private volatile bool _closed;
 
-    public GrpcLogSink(AgentService.AgentServiceClient client, IDiagnostics diagnostics, FallbackLogWriter fallback)
+    public GrpcLogSink(AgentConnection connection, IDiagnostics diagnostics, FallbackLogWriter fallback)
     {
-        _client = client;
+        _connection = connection;
         _diagnostics = diagnostics;
         _fallback = fallback;
     }
 
-    public void Open()
+    public async Task OpenAsync()
     {
+        var sent = _connection.ExpectLogStream();
         try
         {
-            _call = _client.StreamLogs(new CallOptions(cancellationToken: _abort.Token).WithWaitForReady());
+            _call = _connection.Client.StreamLogs(new CallOptions(cancellationToken: _abort.Token).WithWaitForReady());
         }
         catch (RpcException e)
         {
@@ -48,6 +53,7 @@ public sealed class GrpcLogSink : ILogSink
         }
         _responses = WatchResponsesAsync(_call);
         _pump = PumpAsync(_call);
+        await Task.WhenAny(sent, _responses, Task.Delay(OpenTimeout)).ConfigureAwait(false);
     }
 
     public ValueTask WriteAsync(LogLine line)

@@ -5,8 +5,8 @@ namespace LeoFlow.Agent.Logs;
 /// <summary>Where the task log goes: the control plane's StreamLogs, or nowhere in tests.</summary>
 public interface ILogSink
 {
-    /// <summary>Opens the stream. Called once, first thing in the lifecycle.</summary>
-    void Open();
+    /// <summary>Opens the stream; completes once it is on the wire (or failed). Called once, first thing.</summary>
+    Task OpenAsync();
 
     /// <summary>Queues a line; completes when there is room (back-pressure), never throws.</summary>
     ValueTask WriteAsync(LogLine line);

@@ -1,0 +1,63 @@
+using System.Collections;
+using System.Text;
+using LeoFlow.Agent.Channel;
+using LeoFlow.Agent.Diagnostics;
+using LeoFlow.Agent.Logs;
+using LeoFlow.Agent.Process;
+using LeoFlow.ControlPlane;
+
+namespace LeoFlow.Agent.Tests.Harness;
+
+/// <summary>What one in-process agent run left behind.</summary>
+public sealed record InProcessRun(TaskResult Result, ControlPlaneRecord Record, string FallbackOutput, string Diagnostics);
+
+/// <summary>Knobs of an in-process run; defaults are the binary's except where a test would wait.</summary>
+public sealed class RunSetup
+{
+    public Dictionary<string, string> Environment { get; } = CurrentEnvironment();
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(15);
+    public TimeSpan GracePeriod { get; set; } = TimeSpan.FromSeconds(2);
+    public TimeSpan BackoffUnit { get; set; } = TimeSpan.FromMilliseconds(20);
+    public Termination Termination { get; } = new();
+
+    private static Dictionary<string, string> CurrentEnvironment()
+    {
+        var env = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (DictionaryEntry e in System.Environment.GetEnvironmentVariables()) env[(string)e.Key] = (string?)e.Value ?? "";
+        env["LEOFLOW_PYTHON"] = "python3";
+        env["PYTHONPATH"] = Repo.PythonDir;
+        env["PYTHONUNBUFFERED"] = "1";
+        return env;
+    }
+}
+
+/// <summary>Runs <see cref="TaskRunner"/> in the test process against a real control plane on loopback.</summary>
+public static class InProcessAgent
+{
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
+
+    public static async Task<InProcessRun> RunAsync(DevControlPlane plane, Action<RunSetup>? configure = null)
+    {
+        var setup = new RunSetup();
+        configure?.Invoke(setup);
+        var fallback = new MemoryStream();
+        var diagnosticsOut = new MemoryStream();
+        var diagnostics = new JsonDiagnostics(diagnosticsOut, [plane.Script.Token]);
+        var address = new Uri((plane.UsesTls ? "https://" : "http://") + plane.Address);
+        using var connection = AgentChannel.Dial(new ChannelOptions(address, TokenSource.Fixed(plane.Script.Token), null));
+        var client = connection.Client;
+        using var returnValue = ReturnValueFile.Create();
+        var runner = new TaskRunner(client, new PosixCommandRunner(setup.GracePeriod),
+            new GrpcLogSink(connection, diagnostics, new FallbackLogWriter(fallback)), returnValue, diagnostics,
+            new TaskRunnerOptions
+            {
+                Version = "test",
+                Hostname = "test-host",
+                Environment = setup.Environment,
+                HeartbeatInterval = setup.HeartbeatInterval,
+                BackoffUnit = setup.BackoffUnit,
+            });
+        var result = await runner.RunAsync(setup.Termination).WaitAsync(Timeout);
+        return new InProcessRun(result, plane.Record, Encoding.UTF8.GetString(fallback.ToArray()), Encoding.UTF8.GetString(diagnosticsOut.ToArray()));
+    }
+}

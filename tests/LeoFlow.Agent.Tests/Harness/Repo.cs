@@ -1,0 +1,33 @@
+namespace LeoFlow.Agent.Tests.Harness;
+
+/// <summary>Paths inside the repository the tests run from.</summary>
+public static class Repo
+{
+    public static string Root { get; } = FindRoot();
+
+    /// <summary>The stand-in leoflow_runtime package and sample task modules.</summary>
+    public static string PythonDir => Path.Join(Root, "tests", "python");
+
+    /// <summary>
+    /// The agent executable under test: LEOFLOW_AGENT_BIN (build.sh points it at the published
+    /// Native AOT binary), else the newest apphost the build left in the CLI project's bin/.
+    /// </summary>
+    public static string AgentBinary { get; } = FindAgent();
+
+    private static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Join(dir.FullName, "LeoFlow.Agent.sln"))) return dir.FullName;
+        throw new InvalidOperationException("LeoFlow.Agent.sln not found above " + AppContext.BaseDirectory);
+    }
+
+    private static string FindAgent()
+    {
+        if (Environment.GetEnvironmentVariable("LEOFLOW_AGENT_BIN") is { Length: > 0 } given) return given;
+        var bin = Path.Join(Root, "src", "LeoFlow.Agent.Cli", "bin");
+        return Directory.EnumerateFiles(bin, "leoflow-agent", SearchOption.AllDirectories)
+            .Where(p => !p.Contains("/publish/", StringComparison.Ordinal))
+            .OrderByDescending(File.GetLastWriteTimeUtc)
+            .FirstOrDefault() ?? throw new InvalidOperationException("leoflow-agent not built under " + bin);
+    }
+}

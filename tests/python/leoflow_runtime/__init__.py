@@ -1,0 +1,1 @@
+"""A stand-in for LeoFlow's task runtime, for the agent's tests: same command line, same env."""

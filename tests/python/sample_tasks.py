@@ -1,0 +1,24 @@
+"""Task callables the tests and the demo run through the stand-in runtime."""
+import os
+import sys
+
+
+def add(numbers=None, offset=0):
+    total = sum(numbers or []) + offset
+    print(f"adding {numbers} with offset {offset}")
+    print("stderr works too", file=sys.stderr)
+    return {"total": total}
+
+
+def nothing():
+    print("no return value")
+
+
+def fail():
+    raise RuntimeError("task code raised")
+
+
+def show_env():
+    for key in sorted(os.environ):
+        if key.startswith(("LEOFLOW_", "AIRFLOW_")):
+            print(f"{key}={os.environ[key]}")
