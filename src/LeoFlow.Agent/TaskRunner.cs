@@ -40,7 +40,11 @@ public sealed class TaskRunner
     public async Task<TaskResult> RunAsync(Termination termination)
     {
         var calls = new ControlPlaneCalls(_diagnostics, _options.RpcTimeout, _options.BackoffUnit, termination.Token);
-        await _sink.OpenAsync();                                            // 1. the log stream, first
+        if (await _sink.OpenAsync() is { } unreachable)                     // 1. the log stream, first
+        {
+            await _sink.CloseAsync(_options.LogDrainTimeout);
+            return TaskResult.Failure(unreachable);
+        }
         TaskSpec spec;
         try
         {

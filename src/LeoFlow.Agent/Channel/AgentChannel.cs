@@ -32,7 +32,7 @@ public static class AgentChannel
         };
         var http = new AgentHttpHandler(options.Token, sockets);
         var channel = GrpcChannel.ForAddress(options.Address, new GrpcChannelOptions { HttpHandler = http, DisposeHttpClient = true });
-        return new AgentConnection(channel, http);
+        return new AgentConnection(channel, http, options.Address);
     }
 
     /// <summary>Loads a PEM CA bundle (one or more certificates).</summary>

@@ -3,23 +3,32 @@ using Leoflow.Agent.V1;
 
 namespace LeoFlow.Agent.Channel;
 
-/// <summary>The dialed control plane: its client, over one HTTP/2 connection.</summary>
+/// <summary>
+/// The dialed control plane: the generated client for unary calls, and the same HTTP/2
+/// connection for the log stream, which the agent speaks directly (see Logs/LogStreamCall).
+/// </summary>
 public sealed class AgentConnection : IDisposable
 {
     private readonly GrpcChannel _channel;
-    private readonly AgentHttpHandler _http;
 
-    internal AgentConnection(GrpcChannel channel, AgentHttpHandler http)
+    internal AgentConnection(GrpcChannel channel, HttpMessageHandler http, Uri address)
     {
         _channel = channel;
-        _http = http;
+        Http = new HttpMessageInvoker(http, disposeHandler: false);
+        Address = address;
         Client = new AgentService.AgentServiceClient(channel);
     }
 
     public AgentService.AgentServiceClient Client { get; }
 
-    /// <summary>Call before opening StreamLogs: completes when that call's headers are sent (or it failed).</summary>
-    public Task ExpectLogStream() => _http.ExpectLogStream();
+    /// <summary>Sends requests on the channel's connection, with the bearer token.</summary>
+    public HttpMessageInvoker Http { get; }
 
-    public void Dispose() => _channel.Dispose();
+    public Uri Address { get; }
+
+    public void Dispose()
+    {
+        Http.Dispose();
+        _channel.Dispose();
+    }
 }

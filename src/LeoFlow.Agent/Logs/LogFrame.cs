@@ -1,0 +1,104 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Text;
+using Leoflow.Agent.V1;
+
+namespace LeoFlow.Agent.Logs;
+
+/// <summary>
+/// Encodes a <see cref="LogRecord"/> straight into a gRPC length-prefixed frame holding the
+/// protobuf encoding of <c>LogLine</c> (fields in number order, defaults omitted: byte for byte
+/// what Google.Protobuf writes), so many lines can share one buffer and one HTTP/2 DATA frame.
+/// </summary>
+public static class LogFrame
+{
+    /// <summary>gRPC message prefix: a compressed flag and a big-endian length.</summary>
+    public const int HeaderSize = 5;
+
+    private const long UnixEpochTicks = 621_355_968_000_000_000;
+
+    /// <summary>The frame's size in bytes, header included.</summary>
+    public static int Size(in LogRecord record) => HeaderSize + PayloadSize(record, out _, out _);
+
+    /// <summary>Writes the frame into <paramref name="destination"/>; returns the bytes written.</summary>
+    public static int Write(in LogRecord record, Span<byte> destination)
+    {
+        int payload = PayloadSize(record, out int timeSize, out int messageBytes);
+        destination[0] = 0;
+        BinaryPrimitives.WriteUInt32BigEndian(destination[1..], (uint)payload);
+        var span = destination[HeaderSize..];
+        int pos = 0;
+        var (seconds, nanos) = Split(record.Time);
+        span[pos++] = 0x0A;                                     // 1: time (Timestamp)
+        pos += WriteVarint(span[pos..], (ulong)timeSize);
+        if (seconds != 0) { span[pos++] = 0x08; pos += WriteVarint(span[pos..], (ulong)seconds); }
+        if (nanos != 0) { span[pos++] = 0x10; pos += WriteVarint(span[pos..], (ulong)nanos); }
+        if (record.Level != 0) { span[pos++] = 0x10; pos += WriteVarint(span[pos..], (ulong)record.Level); }   // 2: level
+        if (messageBytes > 0)                                   // 3: message
+        {
+            span[pos++] = 0x1A;
+            pos += WriteVarint(span[pos..], (ulong)messageBytes);
+            pos += Encoding.UTF8.GetBytes(record.Message, span[pos..]);
+        }
+        if (record.Stream.Length > 0)                           // 4: stream (ASCII names)
+        {
+            span[pos++] = 0x22;
+            pos += WriteVarint(span[pos..], (ulong)record.Stream.Length);
+            pos += Encoding.UTF8.GetBytes(record.Stream, span[pos..]);
+        }
+        if (record.Number != 0) { span[pos++] = 0x28; pos += WriteVarint(span[pos..], (ulong)record.Number); } // 5: line_number
+        return HeaderSize + pos;
+    }
+
+    /// <summary>Splits a buffer of whole frames back into lines (the stdout fallback, tests).</summary>
+    public static IEnumerable<LogLine> Read(ReadOnlySequence<byte> frames)
+    {
+        var reader = new SequenceReader<byte>(frames);
+        var lines = new List<LogLine>();
+        while (reader.TryRead(out _) && reader.TryReadBigEndian(out int length))
+        {
+            var payload = frames.Slice(reader.Position, length);
+            lines.Add(LogLine.Parser.ParseFrom(payload));
+            reader.Advance(length);
+        }
+        return lines;
+    }
+
+    private static int PayloadSize(in LogRecord record, out int timeSize, out int messageBytes)
+    {
+        var (seconds, nanos) = Split(record.Time);
+        timeSize = (seconds != 0 ? 1 + VarintSize((ulong)seconds) : 0) + (nanos != 0 ? 1 + VarintSize((ulong)nanos) : 0);
+        messageBytes = Encoding.UTF8.GetByteCount(record.Message);
+        int size = 1 + VarintSize((ulong)timeSize) + timeSize;
+        if (record.Level != 0) size += 1 + VarintSize((ulong)record.Level);
+        if (messageBytes > 0) size += 1 + VarintSize((ulong)messageBytes) + messageBytes;
+        if (record.Stream.Length > 0) size += 1 + VarintSize((ulong)record.Stream.Length) + record.Stream.Length;
+        if (record.Number != 0) size += 1 + VarintSize((ulong)record.Number);
+        return size;
+    }
+
+    private static (long Seconds, int Nanos) Split(DateTime time)
+    {
+        long ticks = time.Ticks - UnixEpochTicks;
+        return (ticks / TimeSpan.TicksPerSecond, (int)(ticks % TimeSpan.TicksPerSecond) * 100);
+    }
+
+    private static int VarintSize(ulong value)
+    {
+        int size = 1;
+        while (value >= 0x80) { value >>= 7; size++; }
+        return size;
+    }
+
+    private static int WriteVarint(Span<byte> span, ulong value)
+    {
+        int i = 0;
+        while (value >= 0x80)
+        {
+            span[i++] = (byte)(value | 0x80);
+            value >>= 7;
+        }
+        span[i++] = (byte)value;
+        return i;
+    }
+}

@@ -1,0 +1,137 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Http.Headers;
+using Grpc.Core;
+
+namespace LeoFlow.Agent.Logs;
+
+/// <summary>
+/// One StreamLogs call, spoken directly over the channel's HTTP/2 connection rather than through
+/// the generated client, because the generated client writes and flushes one message at a time
+/// while the wire lets one DATA frame carry many length-prefixed LogLines: the log is the agent's
+/// hot path. The request body stays open until <see cref="FinishAsync"/>; the server never
+/// answers with messages, only with a status at the end.
+/// </summary>
+internal sealed class LogStreamCall : IDisposable
+{
+    private const string Path = "/leoflow.agent.v1.AgentService/StreamLogs";
+
+    private readonly TaskCompletionSource<Stream> _body = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _endOfBody = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource _abort = new();
+    private readonly Task<HttpResponseMessage> _response;
+
+    private LogStreamCall(HttpMessageInvoker http, Uri address)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, new Uri(address, Path))
+        {
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Content = new BodyContent(_body, _endOfBody.Task),
+        };
+        request.Headers.TE.Add(new TransferCodingWithQualityHeaderValue("trailers"));
+        _response = http.SendAsync(request, _abort.Token);
+    }
+
+    /// <summary>Starts the call; its headers go out as soon as the connection allows.</summary>
+    public static LogStreamCall Start(HttpMessageInvoker http, Uri address) => new(http, address);
+
+    /// <summary>
+    /// Completes with true once the request is on the wire (the body is being sent), false when
+    /// the call ended first (refused, connection failed).
+    /// </summary>
+    public async Task<bool> WaitOpenedAsync()
+    {
+        var first = await Task.WhenAny(_body.Task, _response).ConfigureAwait(false);
+        return first == _body.Task;
+    }
+
+    /// <summary>True when the server already ended the call (it never does so while the log is open).</summary>
+    public bool Ended => _response.IsCompleted;
+
+    /// <summary>Sends whole frames and flushes them.</summary>
+    public async Task WriteAsync(ReadOnlySequence<byte> frames, CancellationToken cancellationToken)
+    {
+        var body = await _body.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _abort.Token);
+        foreach (var segment in frames) await body.WriteAsync(segment, linked.Token).ConfigureAwait(false);
+        await body.FlushAsync(linked.Token).ConfigureAwait(false);
+    }
+
+    /// <summary>Half-closes and waits for the call's status.</summary>
+    public async Task<Status> FinishAsync(CancellationToken cancellationToken)
+    {
+        _endOfBody.TrySetResult();
+        return await StatusAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The status the call ended with (waits for the end).</summary>
+    public async Task<Status> StatusAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var response = await _response.WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (response.StatusCode != HttpStatusCode.OK)
+                return new Status(StatusCode.Unavailable, $"HTTP {(int)response.StatusCode} from the control plane");
+            if (Grpc(response.Headers) is { } trailersOnly) return trailersOnly;
+            using (var content = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false))
+                await content.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
+            return Grpc(response.TrailingHeaders) ?? new Status(StatusCode.Internal, "StreamLogs ended without a grpc-status");
+        }
+        catch (HttpRequestException e)
+        {
+            return new Status(StatusCode.Unavailable, e.Message, e);
+        }
+        catch (IOException e)
+        {
+            return new Status(StatusCode.Unavailable, e.Message, e);
+        }
+    }
+
+    /// <summary>Cancels the call (RST_STREAM); pending writes fail at once.</summary>
+    public void Abort()
+    {
+        _abort.Cancel();
+        _endOfBody.TrySetResult();
+    }
+
+    public void Dispose()
+    {
+        Abort();
+        _abort.Dispose();
+    }
+
+    private static Status? Grpc(HttpHeaders headers)
+    {
+        if (!headers.TryGetValues("grpc-status", out var codes)) return null;
+        int code = int.TryParse(codes.FirstOrDefault(), out int c) ? c : (int)StatusCode.Unknown;
+        string detail = headers.TryGetValues("grpc-message", out var messages) ? Uri.UnescapeDataString(messages.FirstOrDefault() ?? "") : "";
+        return new Status((StatusCode)code, detail);
+    }
+
+    /// <summary>The request body: handed to the writer when the transport starts sending it, ended on half-close.</summary>
+    private sealed class BodyContent : HttpContent
+    {
+        private readonly TaskCompletionSource<Stream> _body;
+        private readonly Task _end;
+
+        public BodyContent(TaskCompletionSource<Stream> body, Task end)
+        {
+            _body = body;
+            _end = end;
+            Headers.ContentType = new MediaTypeHeaderValue("application/grpc");
+        }
+
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+        {
+            _body.TrySetResult(stream);
+            await _end.ConfigureAwait(false);
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
+    }
+}
