@@ -76,7 +76,7 @@ public sealed class TaskCommandTests
             using var dir = new TempDirectory();
             Assert.Null(TaskCommand.ResolveExecutable(name, Path.Join(dir.Path, "empty")));
             // Empty and relative PATH entries mean "the current directory" to a shell; they are skipped.
-            Assert.Null(TaskCommand.ResolveExecutable(name, ":.:./:" + Path.GetFileName(Directory.GetCurrentDirectory())));
+            Assert.Null(TaskCommand.ResolveExecutable(name, ":.:./:../" + Path.GetFileName(Directory.GetCurrentDirectory())));
             Assert.Equal(inCwd, TaskCommand.ResolveExecutable(name, Directory.GetCurrentDirectory()));
         }
         finally
