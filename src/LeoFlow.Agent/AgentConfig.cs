@@ -41,7 +41,7 @@ public sealed record AgentConfig(ChannelOptions Channel, TimeSpan GracePeriod)
             : value.EndsWith('s') ? (value[..^1], 1)
             : value.EndsWith('m') ? (value[..^1], 60)
             : (value, 1);
-        if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out double n) || n < 0 || double.IsInfinity(n) || n * scale > 3600)
+        if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out double n) || n < 0 || !double.IsFinite(n) || n * scale > 3600)
             throw new ConfigurationException($"LEOFLOW_AGENT_GRACE_PERIOD \"{value}\" is invalid: want seconds between 0 and 3600 (e.g. 10 or 10s)");
         return TimeSpan.FromSeconds(n * scale);
     }

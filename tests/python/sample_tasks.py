@@ -22,3 +22,13 @@ def show_env():
     for key in sorted(os.environ):
         if key.startswith(("LEOFLOW_", "AIRFLOW_")):
             print(f"{key}={os.environ[key]}")
+
+
+def big_return():
+    # Over the control plane's 256 KiB XCom limit once serialized.
+    return "x" * (300 * 1024)
+
+
+def echo_inputs(first=None, second=None, label=""):
+    print(f"{label}: first={first!r} second={second!r}")
+    return [first, second]

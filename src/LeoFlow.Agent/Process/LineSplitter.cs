@@ -23,6 +23,7 @@ public static class LineSplitter
         try
         {
             int start = 0, end = 0;
+            bool continued = false;   // the current line was already cut at the limit
             while (true)
             {
                 if (end == MaxLineBytes)
@@ -30,8 +31,10 @@ public static class LineSplitter
                     if (start == 0)
                     {
                         int cut = CharBoundary(buffer.AsSpan(0, MaxLineBytes));
+                        if (cut == MaxLineBytes && buffer[cut - 1] == (byte)'\r') cut--;   // it may be the \r of a \r\n
                         await writer.WriteLineAsync(stream, Decode(buffer.AsSpan(0, cut), trimCr: false)).ConfigureAwait(false);
                         start = cut;
+                        continued = true;
                     }
                     buffer.AsSpan(start, end - start).CopyTo(buffer);
                     end -= start;
@@ -46,18 +49,29 @@ public static class LineSplitter
                 while ((nl = buffer.AsSpan(scan, end - scan).IndexOf((byte)'\n')) >= 0)
                 {
                     nl += scan;
-                    await writer.WriteLineAsync(stream, Decode(buffer.AsSpan(start, nl - start), trimCr: true)).ConfigureAwait(false);
+                    await WriteEndAsync(writer, stream, buffer.AsSpan(start, nl - start), continued).ConfigureAwait(false);
+                    continued = false;
                     start = scan = nl + 1;
                 }
                 if (start == end) start = end = 0;
             }
             if (end > start)
-                await writer.WriteLineAsync(stream, Decode(buffer.AsSpan(start, end - start), trimCr: true)).ConfigureAwait(false);
+                await WriteEndAsync(writer, stream, buffer.AsSpan(start, end - start), continued).ConfigureAwait(false);
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
+
+    /// <summary>
+    /// The end of a line. When the line was cut at the limit and nothing but its newline is left,
+    /// that newline ends the last piece instead of adding an empty line.
+    /// </summary>
+    private static ValueTask WriteEndAsync(ILineWriter writer, OutputStream stream, ReadOnlySpan<byte> line, bool continued)
+    {
+        string text = Decode(line, trimCr: true);
+        return continued && text.Length == 0 ? ValueTask.CompletedTask : writer.WriteLineAsync(stream, text);
     }
 
     private static string Decode(ReadOnlySpan<byte> line, bool trimCr)

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using LeoFlow.Agent.Tests.Harness;
 using LeoFlow.ControlPlane;
 using Leoflow.Agent.V1;
@@ -7,6 +8,8 @@ namespace LeoFlow.Agent.Tests.Integration;
 /// <summary>The leoflow-agent executable, run as a child process against the dev control plane.</summary>
 public sealed class BinaryTests
 {
+    private static string[] StderrLines(BinaryRun run) => run.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
     [Fact]
     public async Task BashTaskSucceedsAndExitsZero()
     {
@@ -15,8 +18,55 @@ public sealed class BinaryTests
         var run = await AgentProcess.RunAsync(AgentProcess.EnvironmentFor(plane));
 
         Assert.True(run.ExitCode == 0, run.Stderr);
-        Assert.Equal(TaskState.Success, (await plane.Record.FinalState).State);
+        Assert.Equal(TaskState.Success, (await plane.Record.Final()).State);
         Assert.Contains(plane.Record.Lines, l => l is { Stream: "stdout", Message: "hi", LineNumber: 1 });
+    }
+
+    [Fact]
+    public async Task PythonTaskSucceedsThroughTheExecutable()
+    {
+        var script = Tasks.Python("add");
+        script.Spec.XcomInputMapping["numbers"] = "extract";
+        script.XComs["extract"] = "[4, 5]"u8.ToArray();
+        await using var plane = await DevControlPlane.StartAsync(script);
+
+        var run = await AgentProcess.RunAsync(AgentProcess.EnvironmentFor(plane));
+
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Assert.Equal("""{"total": 9}""", plane.Record.Pushed["return_value"].Value.ToStringUtf8());
+    }
+
+    [Fact]
+    public async Task FailedTaskExitsOne()
+    {
+        await using var plane = await DevControlPlane.StartAsync(Tasks.Bash("echo failing; exit 4"));
+
+        var run = await AgentProcess.RunAsync(AgentProcess.EnvironmentFor(plane));
+
+        Assert.Equal(1, run.ExitCode);
+        var final = await plane.Record.Final();
+        Assert.Equal((TaskState.Failed, 4), (final.State, final.ExitCode));
+        var last = JsonDocument.Parse(StderrLines(run)[^1]).RootElement;
+        Assert.Equal("ERROR", last.GetProperty("level").GetString());
+        Assert.Equal("task failed", last.GetProperty("msg").GetString());
+    }
+
+    [Fact]
+    public async Task TheAgentTokenNeverReachesTheTaskNorAnyOutput()
+    {
+        var script = Tasks.Bash("""env; echo "token=${LEOFLOW_AGENT_TOKEN-unset}" """);
+        script.Token = "tok-" + Guid.NewGuid().ToString("N");
+        await using var plane = await DevControlPlane.StartAsync(script);
+
+        var run = await AgentProcess.RunAsync(AgentProcess.EnvironmentFor(plane));
+
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        var stdout = plane.Record.Messages("stdout");
+        Assert.Contains("LEOFLOW_TASK_INSTANCE_ID=ti-test", stdout);
+        Assert.Contains($"LEOFLOW_CONTROL_PLANE_ADDR={plane.Address}", stdout);
+        Assert.Contains("token=unset", stdout);
+        Assert.DoesNotContain(plane.Record.Lines, l => l.Message.Contains(script.Token, StringComparison.Ordinal));
+        Assert.DoesNotContain(script.Token, run.Stdout + run.Stderr);
     }
 
     [Fact]
@@ -27,5 +77,110 @@ public sealed class BinaryTests
         Assert.Equal(2, run.ExitCode);
         var line = Assert.Single(run.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Contains("LEOFLOW_CONTROL_PLANE_ADDR", line);
+    }
+
+    [Theory]
+    [InlineData("LEOFLOW_AGENT_TOKEN", "", "LEOFLOW_AGENT_TOKEN is empty")]
+    [InlineData("LEOFLOW_AGENT_TOKEN_FILE", "/nonexistent/token", "not both")]
+    [InlineData("LEOFLOW_CONTROL_PLANE_ADDR", "ftp://cp:1", "unsupported scheme")]
+    [InlineData("LEOFLOW_AGENT_GRACE_PERIOD", "soon", "LEOFLOW_AGENT_GRACE_PERIOD \\\"soon\\\" is invalid")]
+    [InlineData("LEOFLOW_AGENT_TLS_CA", "/nonexistent/ca.crt", "LEOFLOW_AGENT_TLS_CA")]
+    public async Task BadConfigurationExitsTwoWithOneLine(string name, string value, string expected)
+    {
+        var env = new Dictionary<string, string?>
+        {
+            ["LEOFLOW_CONTROL_PLANE_ADDR"] = "127.0.0.1:1",
+            ["LEOFLOW_AGENT_TOKEN"] = "t",
+            ["LEOFLOW_AGENT_INSECURE"] = "false",
+            [name] = value,
+        };
+
+        var run = await AgentProcess.RunAsync(env);
+
+        Assert.Equal(2, run.ExitCode);
+        var line = Assert.Single(StderrLines(run));
+        var json = JsonDocument.Parse(line).RootElement;
+        Assert.Equal("ERROR", json.GetProperty("level").GetString());
+        Assert.Equal("configuration error", json.GetProperty("msg").GetString());
+        Assert.Contains(expected, line);
+        Assert.Empty(run.Stdout);
+    }
+
+    [Fact]
+    public async Task UnexpectedArgumentsExitTwoWithOneLine()
+    {
+        var run = await AgentProcess.RunAsync(new Dictionary<string, string?>(), "frobnicate", "--now");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("unexpected arguments: frobnicate --now", Assert.Single(StderrLines(run)));
+    }
+
+    [Fact]
+    public async Task VersionPrintsVersionCommitAndRuntime()
+    {
+        var run = await AgentProcess.RunAsync(new Dictionary<string, string?>(), "--version");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Matches(@"^leoflow-agent \S+ \(commit \S+, linux-\S+\)\n$", run.Stdout);
+        Assert.Empty(run.Stderr);
+    }
+
+    [Fact]
+    public async Task VersionJsonIsValidJson()
+    {
+        var run = await AgentProcess.RunAsync(new Dictionary<string, string?>(), "version", "--json");
+
+        Assert.Equal(0, run.ExitCode);
+        var json = JsonDocument.Parse(run.Stdout).RootElement;
+        Assert.Equal(["version", "commit", "runtime"], json.EnumerateObject().Select(p => p.Name));
+        Assert.All(json.EnumerateObject(), p => Assert.False(string.IsNullOrWhiteSpace(p.Value.GetString())));
+        Assert.StartsWith("linux-", json.GetProperty("runtime").GetString());
+        var text = await AgentProcess.RunAsync(new Dictionary<string, string?>(), "--version");
+        Assert.Contains($"{json.GetProperty("version").GetString()} (commit {json.GetProperty("commit").GetString()}, ", text.Stdout);
+    }
+
+    [Fact]
+    public async Task InstallCopiesItselfAtomicallyAndIdempotently()
+    {
+        using var dest = new TempDirectory();
+        byte[] self = await File.ReadAllBytesAsync(Repo.AgentBinary);
+
+        for (int i = 0; i < 2; i++)
+        {
+            var run = await AgentProcess.RunAsync(new Dictionary<string, string?>(), "install", dest.Path);
+
+            Assert.True(run.ExitCode == 0, run.Stderr);
+            string installed = Path.Join(dest.Path, "leoflow-agent");
+            Assert.Equal([installed], Directory.GetFileSystemEntries(dest.Path));   // no temp file left behind
+            Assert.Equal((UnixFileMode)0b111_101_101, File.GetUnixFileMode(installed));
+            Assert.Equal(self, await File.ReadAllBytesAsync(installed));
+        }
+    }
+
+    [Fact]
+    public async Task InstallToAFilePathUsesThatName()
+    {
+        using var dest = new TempDirectory();
+        string target = Path.Join(dest.Path, "agent");
+        await File.WriteAllTextAsync(target, "an older copy");
+
+        var run = await AgentProcess.RunAsync(new Dictionary<string, string?>(), "install", target);
+
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Assert.Equal(await File.ReadAllBytesAsync(Repo.AgentBinary), await File.ReadAllBytesAsync(target));
+        Assert.True(File.GetUnixFileMode(target).HasFlag(UnixFileMode.OtherExecute));
+    }
+
+    [Theory]
+    [InlineData("/nonexistent-leoflow-dir/agent", "does not exist")]
+    [InlineData("/sys", "/sys/leoflow-agent")]   // sysfs refuses new files even to root
+    public async Task InstallToAnUnusableDestinationFailsWithOneLine(string destination, string expected)
+    {
+        var run = await AgentProcess.RunAsync(new Dictionary<string, string?>(), "install", destination);
+
+        Assert.NotEqual(0, run.ExitCode);
+        var line = Assert.Single(StderrLines(run));
+        Assert.StartsWith("leoflow-agent: install: ", line);
+        Assert.Contains(expected, line);
     }
 }

@@ -1,0 +1,129 @@
+using LeoFlow.Agent.Tests.Harness;
+
+namespace LeoFlow.Agent.Tests.Unit;
+
+public sealed class AgentConfigTests
+{
+    private static Dictionary<string, string> Env(params (string Name, string Value)[] extra)
+    {
+        var env = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["LEOFLOW_CONTROL_PLANE_ADDR"] = "leoflow-server:9091",
+            ["LEOFLOW_AGENT_TOKEN"] = "tok",
+        };
+        foreach (var (name, value) in extra) env[name] = value;
+        return env;
+    }
+
+    [Fact]
+    public void TheExecutorsEnvironmentIsEnough()
+    {
+        var config = AgentConfig.FromEnvironment(Env(("LEOFLOW_AGENT_TOKEN", " tok\n")));
+
+        Assert.Equal(new Uri("http://leoflow-server:9091/"), config.Channel.Address);
+        Assert.False(config.Channel.UseTls);
+        Assert.Equal("tok", config.Channel.Token.Current());
+        Assert.Null(config.Channel.TrustedCas);
+        Assert.Equal(AgentConfig.DefaultGracePeriod, config.GracePeriod);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("  ")]
+    public void MissingTokenIsAnError(string? token)
+    {
+        var env = Env();
+        if (token is null) env.Remove("LEOFLOW_AGENT_TOKEN");
+        else env["LEOFLOW_AGENT_TOKEN"] = token;
+
+        var e = Assert.Throws<ConfigurationException>(() => AgentConfig.FromEnvironment(env));
+        Assert.Contains("LEOFLOW_AGENT_TOKEN", e.Message);
+    }
+
+    [Fact]
+    public void MissingAddressIsAnError()
+    {
+        var env = Env();
+        env.Remove("LEOFLOW_CONTROL_PLANE_ADDR");
+        Assert.Contains("LEOFLOW_CONTROL_PLANE_ADDR", Assert.Throws<ConfigurationException>(() => AgentConfig.FromEnvironment(env)).Message);
+    }
+
+    [Fact]
+    public void TokenAndTokenFileTogetherAreAnError()
+    {
+        using var dir = new TempDirectory();
+        string file = dir.WriteFile("token", "from-file");
+        var e = Assert.Throws<ConfigurationException>(() => AgentConfig.FromEnvironment(Env(("LEOFLOW_AGENT_TOKEN_FILE", file))));
+        Assert.Contains("not both", e.Message);
+    }
+
+    [Fact]
+    public void TokenFileIsRead()
+    {
+        using var dir = new TempDirectory();
+        string file = dir.WriteFile("token", "from-file\n");
+        var env = Env(("LEOFLOW_AGENT_TOKEN_FILE", file));
+        env.Remove("LEOFLOW_AGENT_TOKEN");
+
+        Assert.Equal("from-file", AgentConfig.FromEnvironment(env).Channel.Token.Current());
+    }
+
+    [Fact]
+    public void MissingOrEmptyTokenFileIsAnError()
+    {
+        using var dir = new TempDirectory();
+        foreach (var file in new[] { Path.Join(dir.Path, "absent"), dir.WriteFile("empty", "\n") })
+        {
+            var env = Env(("LEOFLOW_AGENT_TOKEN_FILE", file));
+            env.Remove("LEOFLOW_AGENT_TOKEN");
+            var e = Assert.Throws<ConfigurationException>(() => AgentConfig.FromEnvironment(env));
+            Assert.Contains(file, e.Message);
+        }
+    }
+
+    [Fact]
+    public void InsecureFalseMeansTls() =>
+        Assert.True(AgentConfig.FromEnvironment(Env(("LEOFLOW_AGENT_INSECURE", "false"))).Channel.UseTls);
+
+    [Fact]
+    public void AnUnreadableCaBundleIsAnErrorWithTls()
+    {
+        var env = Env(("LEOFLOW_AGENT_INSECURE", "false"), ("LEOFLOW_AGENT_TLS_CA", "/nonexistent/ca.crt"));
+        Assert.Contains("LEOFLOW_AGENT_TLS_CA", Assert.Throws<ConfigurationException>(() => AgentConfig.FromEnvironment(env)).Message);
+    }
+
+    [Fact]
+    public void TheCaBundleIsIgnoredInPlaintext() =>
+        Assert.Null(AgentConfig.FromEnvironment(Env(("LEOFLOW_AGENT_TLS_CA", "/nonexistent/ca.crt"))).Channel.TrustedCas);
+
+    [Theory]
+    [InlineData("10", 10_000)]
+    [InlineData("10s", 10_000)]
+    [InlineData("2.5", 2_500)]
+    [InlineData("500ms", 500)]
+    [InlineData("1m", 60_000)]
+    [InlineData("0", 0)]
+    [InlineData("60m", 3_600_000)]
+    [InlineData("  ", 10_000)]
+    public void GracePeriod(string value, int milliseconds) =>
+        Assert.Equal(TimeSpan.FromMilliseconds(milliseconds), AgentConfig.FromEnvironment(Env(("LEOFLOW_AGENT_GRACE_PERIOD", value))).GracePeriod);
+
+    [Theory]
+    [InlineData("ten")]
+    [InlineData("10h")]
+    [InlineData("-1")]
+    [InlineData("s")]
+    [InlineData("ms")]
+    [InlineData("61m")]
+    [InlineData("3601")]
+    [InlineData("Infinity")]
+    [InlineData("NaN")]
+    [InlineData("1e400")]
+    public void BadGracePeriodIsAnError(string value)
+    {
+        var e = Assert.Throws<ConfigurationException>(() => AgentConfig.FromEnvironment(Env(("LEOFLOW_AGENT_GRACE_PERIOD", value))));
+        Assert.Contains("LEOFLOW_AGENT_GRACE_PERIOD", e.Message);
+        Assert.Contains(value, e.Message);
+    }
+}

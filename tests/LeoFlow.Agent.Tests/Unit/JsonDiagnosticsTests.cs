@@ -1,0 +1,64 @@
+using System.Text;
+using System.Text.Json;
+using LeoFlow.Agent.Diagnostics;
+
+namespace LeoFlow.Agent.Tests.Unit;
+
+public sealed class JsonDiagnosticsTests
+{
+    private static JsonElement[] Lines(MemoryStream output)
+    {
+        string text = Encoding.UTF8.GetString(output.ToArray());
+        Assert.EndsWith("\n", text);
+        return text[..^1].Split('\n').Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToArray();
+    }
+
+    [Fact]
+    public void WritesOneJsonObjectPerLine()
+    {
+        var output = new MemoryStream();
+        var diagnostics = new JsonDiagnostics(output, []);
+
+        diagnostics.Info("registered with the control plane");
+        diagnostics.Warn("heartbeat failed", "Unavailable: connection refused\nsecond line");
+        diagnostics.Error("task failed", "exit \"3\" — ✗ ünïcode");
+
+        var lines = Lines(output);
+        Assert.Equal(3, lines.Length);
+        Assert.Equal(["INFO", "WARN", "ERROR"], lines.Select(l => l.GetProperty("level").GetString()));
+        Assert.Equal("registered with the control plane", lines[0].GetProperty("msg").GetString());
+        Assert.False(lines[0].TryGetProperty("error", out _));
+        Assert.Equal("Unavailable: connection refused\nsecond line", lines[1].GetProperty("error").GetString());
+        Assert.Equal("exit \"3\" — ✗ ünïcode", lines[2].GetProperty("error").GetString());
+        Assert.All(lines, l => Assert.True(DateTime.TryParse(l.GetProperty("time").GetString(), out _)));
+        Assert.All(lines, l => Assert.Equal(["time", "level", "msg"], l.EnumerateObject().Select(p => p.Name).Take(3)));
+    }
+
+    [Fact]
+    public void RedactsTheSecretsItWasGiven()
+    {
+        const string token = "eyJhbGciOiJIUzI1NiJ9.secret-payload.sig";
+        var output = new MemoryStream();
+        var diagnostics = new JsonDiagnostics(output, [token, "", "second-secret"]);
+
+        diagnostics.Warn($"calling with Bearer {token}", $"Unauthenticated: token {token} expired; also second-secret");
+
+        var line = Assert.Single(Lines(output));
+        Assert.Equal("calling with Bearer [redacted]", line.GetProperty("msg").GetString());
+        Assert.Equal("Unauthenticated: token [redacted] expired; also [redacted]", line.GetProperty("error").GetString());
+        Assert.DoesNotContain("secret", Encoding.UTF8.GetString(output.ToArray()));
+    }
+
+    [Fact]
+    public void ConcurrentWritersNeverInterleaveWithinALine()
+    {
+        var output = new MemoryStream();
+        var diagnostics = new JsonDiagnostics(output, []);
+
+        Parallel.For(0, 400, i => diagnostics.Info($"message {i} {new string('z', i)}"));
+
+        var messages = Lines(output).Select(l => l.GetProperty("msg").GetString()).ToHashSet();
+        Assert.Equal(400, messages.Count);
+        Assert.Contains($"message 399 {new string('z', 399)}", messages);
+    }
+}
