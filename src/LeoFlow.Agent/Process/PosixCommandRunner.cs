@@ -54,13 +54,31 @@ public sealed class PosixCommandRunner : ICommandRunner
         return new ProcessExit(code, signal, null);
     }
 
-    private static Task Pump(SafeFileHandle handle, OutputStream stream, ILineWriter output) =>
-        Task.Factory.StartNew(async () =>
+    /// <summary>
+    /// Reads one pipe on a thread of its own (<see cref="LineSplitter.Pump"/> blocks), never on the
+    /// thread pool, where two blocked reads per task would starve the gRPC work on a small machine.
+    /// </summary>
+    private static Task Pump(SafeFileHandle handle, OutputStream stream, ILineWriter output)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        new Thread(() =>
         {
-            using var pipe = new FileStream(handle, FileAccess.Read, bufferSize: 0);
-            try { await LineSplitter.PumpAsync(pipe, stream, output).ConfigureAwait(false); }
+            try
+            {
+                using var pipe = new FileStream(handle, FileAccess.Read, bufferSize: 0);
+                LineSplitter.Pump(pipe, stream, output);
+            }
             catch (IOException) { /* a read error ends the pipe like EOF; what was read is delivered */ }
-        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+            catch (Exception e)
+            {
+                done.TrySetException(e);   // the writer failed: RunAsync's caller sees it
+                return;
+            }
+            done.TrySetResult();
+        })
+        { IsBackground = true, Name = "pipe-" + stream }.Start();
+        return done.Task;
+    }
 
     private static async Task<bool> Finishes(Task task, TimeSpan timeout)
     {
