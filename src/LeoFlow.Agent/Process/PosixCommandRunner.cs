@@ -14,7 +14,6 @@ public sealed class PosixCommandRunner : ICommandRunner
     /// <summary>How long pipes may stay open after the main process exited.</summary>
     public static readonly TimeSpan PipeDrainTimeout = TimeSpan.FromSeconds(2);
 
-    private const int EACCES = 13;
     private readonly ChildReaper _reaper;
     private readonly TimeSpan _gracePeriod;
 
@@ -35,7 +34,7 @@ public sealed class PosixCommandRunner : ICommandRunner
 
         Spawner.Child child;
         try { child = Spawner.Spawn(_reaper, path, spec.Argv, spec.Environment); }
-        catch (SpawnException e) { return new ProcessExit(e.Errno == EACCES ? 126 : 127, 0, $"exec: \"{path}\": {e.Message}"); }
+        catch (SpawnException e) { return StartFailure(path, e); }
 
         var pipes = Task.WhenAll(Pump(child.Stdout, OutputStream.Stdout, output), Pump(child.Stderr, OutputStream.Stderr, output));
         int status;
@@ -52,6 +51,18 @@ public sealed class PosixCommandRunner : ICommandRunner
         Signal(child.Pid, Native.SIGKILL);   // whatever of the group is left has no reason to outlive the task
         var (code, signal) = Native.DecodeWaitStatus(status);
         return new ProcessExit(code, signal, null);
+    }
+
+    /// <summary>The shell's convention: 127 when there is nothing to execute, 126 when it cannot be executed.</summary>
+    private static ProcessExit StartFailure(string path, SpawnException e)
+    {
+        if (e.Errno is Native.ENOENT or Native.ENOTDIR)
+        {
+            // execve says ENOENT for a script whose #! interpreter is missing, too.
+            string what = File.Exists(path) ? "the interpreter on its #! line was not found" : "executable file not found";
+            return new ProcessExit(127, 0, $"exec: \"{path}\": {what} ({e.Message})");
+        }
+        return new ProcessExit(126, 0, $"exec: \"{path}\": cannot execute: {e.Message}");
     }
 
     /// <summary>
