@@ -48,7 +48,7 @@ static async Task<int> RunAgentAsync()
     using var returnValue = ReturnValueFile.Create();
     var runner = new TaskRunner(
         connection.Client,
-        new PosixCommandRunner(new ChildReaper(reapOrphans: true), config.GracePeriod),
+        new PosixCommandRunner(new ChildReaper(reapOrphans: true), config.GracePeriod, CgroupOomKills.ForCurrentProcess()),
         new GrpcLogSink(connection, diagnostics, FallbackLogWriter.StandardOutput),
         returnValue,
         diagnostics,

@@ -16,15 +16,17 @@ public sealed class PosixCommandRunner : ICommandRunner
 
     private readonly ChildReaper _reaper;
     private readonly TimeSpan _gracePeriod;
+    private readonly IOomKillCounter _oomKills;
 
-    internal PosixCommandRunner(ChildReaper reaper, TimeSpan gracePeriod)
+    internal PosixCommandRunner(ChildReaper reaper, TimeSpan gracePeriod, IOomKillCounter oomKills)
     {
         _reaper = reaper;
         _gracePeriod = gracePeriod;
+        _oomKills = oomKills;
     }
 
     /// <summary>A runner that reaps only its own children (for hosts that spawn other processes too).</summary>
-    public PosixCommandRunner(TimeSpan gracePeriod) : this(ChildReaper.Own, gracePeriod) { }
+    public PosixCommandRunner(TimeSpan gracePeriod) : this(ChildReaper.Own, gracePeriod, CgroupOomKills.None) { }
 
     public async Task<ProcessExit> RunAsync(ProcessSpec spec, ILineWriter output, CancellationToken terminate)
     {
@@ -32,6 +34,7 @@ public sealed class PosixCommandRunner : ICommandRunner
         string? path = TaskCommand.ResolveExecutable(file, spec.SearchPath);
         if (path is null) return new ProcessExit(127, 0, $"exec: \"{file}\": executable file not found in $PATH");
 
+        long? oomBefore = _oomKills.Read();
         Spawner.Child child;
         try { child = Spawner.Spawn(_reaper, path, spec.Argv, spec.Environment); }
         catch (SpawnException e) { return StartFailure(path, e); }
@@ -50,7 +53,8 @@ public sealed class PosixCommandRunner : ICommandRunner
         }
         Signal(child.Pid, Native.SIGKILL);   // whatever of the group is left has no reason to outlive the task
         var (code, signal) = Native.DecodeWaitStatus(status);
-        return new ProcessExit(code, signal, null);
+        long oomKills = oomBefore is { } before && _oomKills.Read() is { } after && after > before ? after - before : 0;
+        return new ProcessExit(code, signal, null, oomKills);
     }
 
     /// <summary>The shell's convention: 127 when there is nothing to execute, 126 when it cannot be executed.</summary>
