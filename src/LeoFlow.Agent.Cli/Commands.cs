@@ -38,6 +38,8 @@ internal static class Commands
               LEOFLOW_AGENT_INSECURE        host:port form only: TLS when exactly "false", else plaintext
               LEOFLOW_AGENT_TLS_CA          PEM CA bundle trusted instead of the system roots
               LEOFLOW_AGENT_GRACE_PERIOD    SIGTERM to SIGKILL wait for the task (default 10s)
+              LEOFLOW_AGENT_TERMINATION_LOG file for the one-line failure reason (default /dev/termination-log
+                                            when it exists; empty: none)
               LEOFLOW_PYTHON                interpreter for python tasks (default python)
 
             Exit codes: 0 task succeeded, 1 task failed or control plane unreachable, 2 bad configuration.

@@ -30,10 +30,13 @@ static async Task<int> RunAgentAsync()
     try { config = AgentConfig.FromEnvironment(env); }
     catch (ConfigurationException e)
     {
-        new JsonDiagnostics(stderr, []).Error("configuration error", e.Message);
+        var early = new JsonDiagnostics(stderr, []);
+        early.Error("configuration error", e.Message);
+        TerminationLog.FromEnvironment(env, early).Write("configuration error: " + e.Message);
         return 2;
     }
     var diagnostics = new JsonDiagnostics(stderr, [config.Channel.Token.Current()]);
+    var terminationLog = TerminationLog.FromEnvironment(env, diagnostics);
     if (!config.Channel.UseTls && !ControlPlaneAddress.IsLoopback(config.Channel.Address))
         diagnostics.Warn($"the bearer token is sent in plaintext to {config.Channel.Address.Authority}; use https:// or LEOFLOW_AGENT_INSECURE=false");
 
@@ -45,7 +48,7 @@ static async Task<int> RunAgentAsync()
     using var returnValue = ReturnValueFile.Create();
     var runner = new TaskRunner(
         connection.Client,
-        new PosixCommandRunner(new ChildReaper(reapOrphans: true), config.GracePeriod),
+        new PosixCommandRunner(new ChildReaper(reapOrphans: true), config.GracePeriod, CgroupOomKills.ForCurrentProcess()),
         new GrpcLogSink(connection, diagnostics, FallbackLogWriter.StandardOutput),
         returnValue,
         diagnostics,
@@ -53,7 +56,11 @@ static async Task<int> RunAgentAsync()
 
     ChildReaper.BecomeSubreaper();
     var result = await runner.RunAsync(termination);
-    if (!result.Succeeded) diagnostics.Error("task failed", result.Error);
+    if (!result.Succeeded)
+    {
+        diagnostics.Error("task failed", result.Error);
+        terminationLog.Write(result.Error ?? "task failed");
+    }
     return result.Succeeded ? 0 : 1;
 }
 

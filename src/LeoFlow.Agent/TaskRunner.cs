@@ -228,10 +228,15 @@ public sealed class TaskRunner
     {
         public string? Failure =>
             Exit.StartError is { } start ? "running command: " + start
-            : TerminationReason is { } reason ? reason + SignalNote
-            : Exit.Signal > 0 ? "killed by " + Native.SignalName(Exit.Signal)
+            : TerminationReason is { } reason ? reason + (Exit.Signal > 0 ? $" (killed by {Killer})" : "")
+            : Exit.Signal > 0 ? "killed by " + Killer
+            : Exit.ExitCode != 0 && Exit.OomKills > 0 ? "task exited non-zero after the OOM killer killed one of its processes"
             : null;
 
-        private string SignalNote => Exit.Signal > 0 ? $" (killed by {Native.SignalName(Exit.Signal)})" : "";
+        /// <summary>
+        /// A SIGKILL during a run in which the cgroup's OOM kill count grew came from the kernel
+        /// (the pod's memory limit), not from a person: say so (see issue 5).
+        /// </summary>
+        private string Killer => Exit.Signal == Native.SIGKILL && Exit.OomKills > 0 ? "the OOM killer" : Native.SignalName(Exit.Signal);
     }
 }

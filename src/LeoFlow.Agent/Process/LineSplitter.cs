@@ -16,23 +16,29 @@ public static class LineSplitter
     /// <summary>The longest line shipped as one LogLine; longer lines continue in the next.</summary>
     public const int MaxLineBytes = 64 * 1024;
 
-    /// <summary>Reads <paramref name="pipe"/> to its end, writing each line to <paramref name="writer"/>.</summary>
-    public static async Task PumpAsync(Stream pipe, OutputStream stream, ILineWriter writer)
+    /// <summary>
+    /// Reads <paramref name="pipe"/> to its end, writing each line to <paramref name="writer"/>.
+    /// Blocking, meant for a thread of its own: reads block, and when the writer is full the
+    /// thread waits for room, so back-pressure reaches the task's pipe without ever parking a
+    /// blocking read on a thread-pool thread (which an await between reads would do).
+    /// </summary>
+    public static void Pump(Stream pipe, OutputStream stream, ILineWriter writer)
     {
         byte[] buffer = ArrayPool<byte>.Shared.Rent(MaxLineBytes);
         try
         {
             int start = 0, end = 0;
-            bool continued = false;   // the current line was already cut at the limit
+            // A full buffer was shipped as a piece of a longer line: a newline right after it
+            // ends that line, it does not start an empty one.
+            bool continued = false;
             while (true)
             {
                 if (end == MaxLineBytes)
                 {
                     if (start == 0)
                     {
-                        int cut = CharBoundary(buffer.AsSpan(0, MaxLineBytes));
-                        if (cut == MaxLineBytes && buffer[cut - 1] == (byte)'\r') cut--;   // it may be the \r of a \r\n
-                        await writer.WriteLineAsync(stream, Decode(buffer.AsSpan(0, cut), trimCr: false)).ConfigureAwait(false);
+                        int cut = CutPoint(buffer.AsSpan(0, MaxLineBytes));
+                        Deliver(writer, stream, Decode(buffer.AsSpan(0, cut), trimCr: false));
                         start = cut;
                         continued = true;
                     }
@@ -49,14 +55,17 @@ public static class LineSplitter
                 while ((nl = buffer.AsSpan(scan, end - scan).IndexOf((byte)'\n')) >= 0)
                 {
                     nl += scan;
-                    await WriteEndAsync(writer, stream, buffer.AsSpan(start, nl - start), continued).ConfigureAwait(false);
+                    var line = buffer.AsSpan(start, nl - start);
+                    if (!(continued && IsEmptyLine(line)))
+                        Deliver(writer, stream, Decode(line, trimCr: true));
                     continued = false;
                     start = scan = nl + 1;
                 }
                 if (start == end) start = end = 0;
             }
-            if (end > start)
-                await WriteEndAsync(writer, stream, buffer.AsSpan(start, end - start), continued).ConfigureAwait(false);
+            var last = buffer.AsSpan(start, end - start);
+            if (!last.IsEmpty && !(continued && IsEmptyLine(last)))
+                Deliver(writer, stream, Decode(last, trimCr: true));
         }
         finally
         {
@@ -64,20 +73,28 @@ public static class LineSplitter
         }
     }
 
-    /// <summary>
-    /// The end of a line. When the line was cut at the limit and nothing but its newline is left,
-    /// that newline ends the last piece instead of adding an empty line.
-    /// </summary>
-    private static ValueTask WriteEndAsync(ILineWriter writer, OutputStream stream, ReadOnlySpan<byte> line, bool continued)
+    private static void Deliver(ILineWriter writer, OutputStream stream, string line)
     {
-        string text = Decode(line, trimCr: true);
-        return continued && text.Length == 0 ? ValueTask.CompletedTask : writer.WriteLineAsync(stream, text);
+        var queued = writer.WriteLineAsync(stream, line);
+        if (!queued.IsCompletedSuccessfully) queued.AsTask().GetAwaiter().GetResult();
     }
+
+    private static bool IsEmptyLine(ReadOnlySpan<byte> line) => line.IsEmpty || line is [(byte)'\r'];
 
     private static string Decode(ReadOnlySpan<byte> line, bool trimCr)
     {
         if (trimCr && line.Length > 0 && line[^1] == (byte)'\r') line = line[..^1];
         return Encoding.UTF8.GetString(line);
+    }
+
+    /// <summary>
+    /// Where to cut a full buffer: at a character boundary, and before a final <c>\r</c> so that
+    /// a <c>\r\n</c> straddling the cut is still dropped as a line ending.
+    /// </summary>
+    internal static int CutPoint(ReadOnlySpan<byte> bytes)
+    {
+        int cut = CharBoundary(bytes);
+        return cut > 1 && bytes[cut - 1] == (byte)'\r' ? cut - 1 : cut;
     }
 
     /// <summary>

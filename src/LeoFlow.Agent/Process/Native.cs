@@ -12,7 +12,7 @@ internal static unsafe partial class Native
     private const string Libc = "libc";
 
     public const int SIGINT = 2, SIGKILL = 9, SIGTERM = 15;
-    public const int EINTR = 4, ESRCH = 3, ECHILD = 10;
+    public const int ENOENT = 2, ESRCH = 3, EINTR = 4, ECHILD = 10, EACCES = 13, ENOTDIR = 20;
     public const int O_RDONLY = 0, O_CLOEXEC = 0x80000;
     public const int PR_SET_CHILD_SUBREAPER = 36;
 

@@ -14,18 +14,19 @@ public sealed class PosixCommandRunner : ICommandRunner
     /// <summary>How long pipes may stay open after the main process exited.</summary>
     public static readonly TimeSpan PipeDrainTimeout = TimeSpan.FromSeconds(2);
 
-    private const int EACCES = 13;
     private readonly ChildReaper _reaper;
     private readonly TimeSpan _gracePeriod;
+    private readonly IOomKillCounter _oomKills;
 
-    internal PosixCommandRunner(ChildReaper reaper, TimeSpan gracePeriod)
+    internal PosixCommandRunner(ChildReaper reaper, TimeSpan gracePeriod, IOomKillCounter oomKills)
     {
         _reaper = reaper;
         _gracePeriod = gracePeriod;
+        _oomKills = oomKills;
     }
 
     /// <summary>A runner that reaps only its own children (for hosts that spawn other processes too).</summary>
-    public PosixCommandRunner(TimeSpan gracePeriod) : this(ChildReaper.Own, gracePeriod) { }
+    public PosixCommandRunner(TimeSpan gracePeriod) : this(ChildReaper.Own, gracePeriod, CgroupOomKills.None) { }
 
     public async Task<ProcessExit> RunAsync(ProcessSpec spec, ILineWriter output, CancellationToken terminate)
     {
@@ -33,9 +34,10 @@ public sealed class PosixCommandRunner : ICommandRunner
         string? path = TaskCommand.ResolveExecutable(file, spec.SearchPath);
         if (path is null) return new ProcessExit(127, 0, $"exec: \"{file}\": executable file not found in $PATH");
 
+        long? oomBefore = _oomKills.Read();
         Spawner.Child child;
         try { child = Spawner.Spawn(_reaper, path, spec.Argv, spec.Environment); }
-        catch (SpawnException e) { return new ProcessExit(e.Errno == EACCES ? 126 : 127, 0, $"exec: \"{path}\": {e.Message}"); }
+        catch (SpawnException e) { return StartFailure(path, e); }
 
         var pipes = Task.WhenAll(Pump(child.Stdout, OutputStream.Stdout, output), Pump(child.Stderr, OutputStream.Stderr, output));
         int status;
@@ -51,16 +53,47 @@ public sealed class PosixCommandRunner : ICommandRunner
         }
         Signal(child.Pid, Native.SIGKILL);   // whatever of the group is left has no reason to outlive the task
         var (code, signal) = Native.DecodeWaitStatus(status);
-        return new ProcessExit(code, signal, null);
+        long oomKills = oomBefore is { } before && _oomKills.Read() is { } after && after > before ? after - before : 0;
+        return new ProcessExit(code, signal, null, oomKills);
     }
 
-    private static Task Pump(SafeFileHandle handle, OutputStream stream, ILineWriter output) =>
-        Task.Factory.StartNew(async () =>
+    /// <summary>The shell's convention: 127 when there is nothing to execute, 126 when it cannot be executed.</summary>
+    private static ProcessExit StartFailure(string path, SpawnException e)
+    {
+        if (e.Errno is Native.ENOENT or Native.ENOTDIR)
         {
-            using var pipe = new FileStream(handle, FileAccess.Read, bufferSize: 0);
-            try { await LineSplitter.PumpAsync(pipe, stream, output).ConfigureAwait(false); }
+            // execve says ENOENT for a script whose #! interpreter is missing, too.
+            string what = File.Exists(path) ? "the interpreter on its #! line was not found" : "executable file not found";
+            return new ProcessExit(127, 0, $"exec: \"{path}\": {what} ({e.Message})");
+        }
+        return new ProcessExit(126, 0, $"exec: \"{path}\": cannot execute: {e.Message}");
+    }
+
+    /// <summary>
+    /// Reads one pipe on a thread of its own (<see cref="LineSplitter.Pump"/> blocks), never on the
+    /// thread pool, where two blocked reads per task would starve the gRPC work on a small machine.
+    /// </summary>
+    private static Task Pump(SafeFileHandle handle, OutputStream stream, ILineWriter output)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        new Thread(() =>
+        {
+            try
+            {
+                using var pipe = new FileStream(handle, FileAccess.Read, bufferSize: 0);
+                LineSplitter.Pump(pipe, stream, output);
+            }
             catch (IOException) { /* a read error ends the pipe like EOF; what was read is delivered */ }
-        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+            catch (Exception e)
+            {
+                done.TrySetException(e);   // the writer failed: RunAsync's caller sees it
+                return;
+            }
+            done.TrySetResult();
+        })
+        { IsBackground = true, Name = "pipe-" + stream }.Start();
+        return done.Task;
+    }
 
     private static async Task<bool> Finishes(Task task, TimeSpan timeout)
     {

@@ -11,7 +11,7 @@ public sealed class LineSplitterTests
     private static async Task<IReadOnlyList<string>> Split(Stream source, OutputStream stream = OutputStream.Stdout)
     {
         var writer = new RecordingLineWriter();
-        await LineSplitter.PumpAsync(source, stream, writer).WaitAsync(Timeout);
+        await Task.Run(() => LineSplitter.Pump(source, stream, writer)).WaitAsync(Timeout);
         Assert.All(writer.Lines, l => Assert.Equal(stream, l.Stream));
         return writer.Texts;
     }
