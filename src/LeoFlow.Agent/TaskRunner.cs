@@ -81,6 +81,9 @@ public sealed class TaskRunner
     private async Task<TaskEnvironment> BuildEnvironmentAsync(TaskSpec spec, ControlPlaneCalls calls)
     {
         var env = new TaskEnvironment(_options.Environment);
+        // Through a pipe Python block-buffers stdout: lines would arrive late, out of order with
+        // stderr and stamped at exit. Unbuffered unless the image or the spec says otherwise.
+        if (spec.Operator == "python" && env.Get("PYTHONUNBUFFERED") is null) env.Set("PYTHONUNBUFFERED", "1", "default");
         env.AddSpecEnvironment(spec.Environment);
         await AddXComInputsAsync(env, spec, calls);
         env.Set("LEOFLOW_RETURN_VALUE_PATH", _returnValue.Path, "return value path");

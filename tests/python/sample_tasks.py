@@ -32,3 +32,7 @@ def big_return():
 def echo_inputs(first=None, second=None, label=""):
     print(f"{label}: first={first!r} second={second!r}")
     return [first, second]
+
+
+def unbuffered():
+    print(f"PYTHONUNBUFFERED={os.environ.get('PYTHONUNBUFFERED')}")

@@ -26,7 +26,6 @@ public sealed class RunSetup
         foreach (DictionaryEntry e in System.Environment.GetEnvironmentVariables()) env[(string)e.Key] = (string?)e.Value ?? "";
         env["LEOFLOW_PYTHON"] = "python3";
         env["PYTHONPATH"] = Repo.PythonDir;
-        env["PYTHONUNBUFFERED"] = "1";
         return env;
     }
 }

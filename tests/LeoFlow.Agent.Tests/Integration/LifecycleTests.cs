@@ -10,6 +10,28 @@ namespace LeoFlow.Agent.Tests.Integration;
 public sealed class LifecycleTests
 {
     [Fact]
+    public async Task PythonTasksRunUnbufferedUnlessTheSpecSaysOtherwise()
+    {
+        await using var plane = await DevControlPlane.StartAsync(Tasks.Python("unbuffered"));
+        await InProcessAgent.RunAsync(plane, s => s.Environment.Remove("PYTHONUNBUFFERED"));
+        Assert.Equal(["PYTHONUNBUFFERED=1"], plane.Record.Messages("stdout"));
+
+        var own = Tasks.Python("unbuffered");
+        own.Spec.Environment["PYTHONUNBUFFERED"] = "";
+        await using var second = await DevControlPlane.StartAsync(own);
+        await InProcessAgent.RunAsync(second, s => s.Environment.Remove("PYTHONUNBUFFERED"));
+        Assert.Equal(["PYTHONUNBUFFERED="], second.Record.Messages("stdout"));
+    }
+
+    [Fact]
+    public async Task BashTasksGetNoPythonDefaults()
+    {
+        await using var plane = await DevControlPlane.StartAsync(Tasks.Bash("echo \"PYTHONUNBUFFERED=${PYTHONUNBUFFERED-unset}\""));
+        await InProcessAgent.RunAsync(plane, s => s.Environment.Remove("PYTHONUNBUFFERED"));
+        Assert.Equal(["PYTHONUNBUFFERED=unset"], plane.Record.Messages("stdout"));
+    }
+
+    [Fact]
     public async Task BashSuccessStreamsLogsPushesReturnValueAndReportsSuccess()
     {
         var script = Tasks.Bash("""echo "in=$LEOFLOW_XCOM_NUMBERS"; echo oops >&2; printf '{"n": 3}' > "$LEOFLOW_RETURN_VALUE_PATH" """);
