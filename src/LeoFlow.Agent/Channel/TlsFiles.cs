@@ -37,7 +37,7 @@ public static class TlsFiles
         {
             throw new ConfigurationException($"LEOFLOW_AGENT_TLS_KEY \"{keyPath}\" cannot be read: {e.Message}");
         }
-        catch (CryptographicException)
+        catch (Exception e) when (e is CryptographicException or ArgumentException)   // ArgumentException: no usable PEM key, or a mismatch
         {
             throw new ConfigurationException($"LEOFLOW_AGENT_TLS_KEY \"{keyPath}\" is not an unencrypted PEM private key matching the certificate in LEOFLOW_AGENT_TLS_CERT \"{certPath}\"");
         }

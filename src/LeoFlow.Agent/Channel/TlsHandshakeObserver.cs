@@ -14,9 +14,13 @@ internal sealed class TlsHandshakeObserver(string host, bool customRoots)
 {
     private volatile string? _failure;
     private volatile bool _clientCertificateRequested;
+    private volatile bool _accepted;
 
     /// <summary>Why the last refused server certificate was refused; null after an accepted one.</summary>
     public string? LastCertificateFailure => _failure;
+
+    /// <summary>A server certificate passed the check at least once: a handshake got that far.</summary>
+    public bool ServerCertificateAccepted => _accepted;
 
     /// <summary>A server asked for a client certificate and got none (we have none configured).</summary>
     public bool ClientCertificateRequested => _clientCertificateRequested;
@@ -24,6 +28,7 @@ internal sealed class TlsHandshakeObserver(string host, bool customRoots)
     public bool ValidateServerCertificate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
     {
         _failure = errors == SslPolicyErrors.None ? null : Describe(errors, certificate, chain);
+        if (errors == SslPolicyErrors.None) _accepted = true;
         return errors == SslPolicyErrors.None;
     }
 

@@ -10,7 +10,8 @@ internal sealed record TransportFailure(string Reason, bool Permanent)
     /// <summary>
     /// What went wrong, if it is a failure this agent can name: a refused server certificate, a
     /// TLS handshake that failed for a known reason, or a server that hung up before answering
-    /// HTTP/2 on a connection that never worked. Null: leave the transport's own description.
+    /// HTTP/2 (on a channel that never worked: why, as far as can be told). Null: leave the
+    /// transport's own description.
     /// </summary>
     /// <remarks>
     /// Classified by exception types, <see cref="HttpRequestError"/> and OpenSSL's own error
@@ -21,27 +22,45 @@ internal sealed record TransportFailure(string Reason, bool Permanent)
         string at = address.Authority;
         if (e.HttpRequestError == HttpRequestError.SecureConnectionError && tls is not null)
             return tls.LastCertificateFailure is { } refused ? new(refused, true) : Handshake(e, at, tls, clientCertificate);
-        if (everAnswered || e.HttpRequestError is not (HttpRequestError.Unknown or HttpRequestError.InvalidResponse or HttpRequestError.ResponseEnded or HttpRequestError.HttpProtocolError))
-            return null;
+        if (!HungUp(e)) return null;
+        // Restarting, most likely. The bare "HTTP/2 connection could not be established" would
+        // become Internal, which is not retried; the others are Unavailable already.
+        if (everAnswered) return e.InnerException is null ? new($"the control plane at {at} hung up before answering", false) : null;
         if (tls is null)
             // Also what an L4 load balancer without backends does, so it stays retryable.
-            return new($"the control plane at {at} closed the connection without answering HTTP/2; if it serves TLS, use https://{at} (or LEOFLOW_AGENT_INSECURE=false)", false);
+            return new($"the control plane at {at} hung up without answering HTTP/2; if it serves TLS, use https://{at} (or LEOFLOW_AGENT_INSECURE=false)", false);
+        if (!tls.ServerCertificateAccepted) return null;
+        // The server hung up after a handshake that went well from our side: with TLS 1.3 that is
+        // how a server refuses a client certificate (its alert arrives after our Finished).
         if (clientCertificate is not null)
-            return new($"TLS: the control plane at {at} closed the connection right after the TLS handshake; it probably refused the client certificate from LEOFLOW_AGENT_TLS_CERT ({Name(clientCertificate)})", true);
-        if (tls.ClientCertificateRequested)
-            return new($"TLS: the control plane at {at} requires a client certificate (mutual TLS); set LEOFLOW_AGENT_TLS_CERT and LEOFLOW_AGENT_TLS_KEY", true);
-        return new($"TLS: the control plane at {at} closed the connection right after the TLS handshake, before answering HTTP/2", false);
+            return new($"TLS: the control plane at {at} hung up right after the TLS handshake; it probably refused the client certificate from LEOFLOW_AGENT_TLS_CERT ({Name(clientCertificate)})", true);
+        if (tls.ClientCertificateRequested) return ClientCertificateRequired(at);
+        return new($"TLS: the control plane at {at} hung up right after the TLS handshake, before answering HTTP/2", false);
     }
+
+    /// <summary>
+    /// The connection ended before any HTTP/2 answer (not a timeout, not a protocol error). An
+    /// Unknown error without inner exception is what a request queued behind the failing first
+    /// one gets ("the HTTP/2 connection could not be established").
+    /// </summary>
+    private static bool HungUp(HttpRequestException e) =>
+        !Chain(e).Any(x => x is TimeoutException or OperationCanceledException)
+        && (e.HttpRequestError is HttpRequestError.ResponseEnded or HttpRequestError.InvalidResponse
+            || (e.HttpRequestError == HttpRequestError.Unknown
+                && (e.InnerException is null || Chain(e).Skip(1).Any(x => x is IOException or ObjectDisposedException))));
+
+    private static TransportFailure ClientCertificateRequired(string at) =>
+        new($"TLS: the control plane at {at} requires a client certificate (mutual TLS); set LEOFLOW_AGENT_TLS_CERT and LEOFLOW_AGENT_TLS_KEY", true);
 
     private static TransportFailure Handshake(HttpRequestException e, string at, TlsHandshakeObserver tls, X509Certificate2? clientCertificate)
     {
         string openSsl = string.Join("\n", Chain(e).Skip(1).Select(x => x.Message)).ToLowerInvariant();
         if (Has(openSsl, "alert protocol version", "unsupported protocol", "no protocols available", "version too low"))
             return new($"TLS: the server at {at} only speaks a TLS version older than 1.2 (TLS version too old); the agent requires TLS 1.2 or newer", true);
-        if (Has(openSsl, "wrong version number", "packet length too long", "http request"))
+        if (Has(openSsl, "wrong version number", "packet length too long"))
             return NotTls(at);
         if (Has(openSsl, "alert certificate required") || (clientCertificate is null && tls.ClientCertificateRequested))
-            return new($"TLS: the control plane at {at} requires a client certificate (mutual TLS); set LEOFLOW_AGENT_TLS_CERT and LEOFLOW_AGENT_TLS_KEY", true);
+            return ClientCertificateRequired(at);
         if (clientCertificate is not null && Alert(openSsl) is { } alert && (alert.Contains("certificate", StringComparison.Ordinal) || alert.Contains("unknown ca", StringComparison.Ordinal)))
             return new($"TLS: the control plane at {at} refused the client certificate from LEOFLOW_AGENT_TLS_CERT ({Name(clientCertificate)}): {alert}", true);
         var inner = e.InnerException;

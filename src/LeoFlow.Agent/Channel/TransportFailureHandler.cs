@@ -9,7 +9,8 @@ namespace LeoFlow.Agent.Channel;
 /// status whose detail is that one sentence. A permanent one carries a
 /// <see cref="ChannelSecurityException"/> as debug exception, which is how
 /// <see cref="ControlPlaneCalls"/> knows not to retry it. Without this, a refused certificate
-/// reads "The SSL connection could not be established", which nobody can act on.
+/// reads "The SSL connection could not be established", which nobody can act on, and a connect
+/// timeout surfaces as a Cancelled call with no detail, which is not retried either.
 /// </summary>
 internal sealed class TransportFailureHandler(Uri address, TlsHandshakeObserver? tls, X509Certificate2? clientCertificate, HttpMessageHandler inner)
     : DelegatingHandler(inner)
@@ -29,6 +30,13 @@ internal sealed class TransportFailureHandler(Uri address, TlsHandshakeObserver?
             // The debug exception carries the same sentence, so that descriptions do not repeat the transport's.
             Exception debug = failure.Permanent ? new ChannelSecurityException(failure.Reason, e) : new HttpRequestException(e.HttpRequestError, failure.Reason, e);
             throw new RpcException(new Status(StatusCode.Unavailable, failure.Reason, debug));
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested && e.InnerException is TimeoutException)
+        {
+            // SocketsHttpHandler's ConnectTimeout: the server is unreachable for now, which is what Unavailable (retried) means.
+            string reason = $"connecting to the control plane at {address.Authority} timed out after {ChannelOptions.ConnectTimeout.TotalSeconds:0} s"
+                + (tls is null ? "" : " (TCP connect and TLS handshake)");
+            throw new RpcException(new Status(StatusCode.Unavailable, reason, new HttpRequestException(HttpRequestError.ConnectionError, reason, e)));
         }
     }
 }

@@ -5,7 +5,9 @@ namespace LeoFlow.Agent.Tests.Tls;
 
 /// <summary>
 /// A loopback TCP server that answers every client's first bytes (its TLS ClientHello) with fixed
-/// bytes and hangs up: how servers that are not modern TLS servers answer, byte for byte.
+/// bytes and hangs up: how servers that are not modern TLS servers answer, byte for byte. With no
+/// answer it stays silent, holding the connection until the client gives up; with an empty one it
+/// hangs up at once.
 /// </summary>
 public sealed class FakeTlsServer : IAsyncDisposable
 {
@@ -26,7 +28,7 @@ public sealed class FakeTlsServer : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _accepting;
 
-    public FakeTlsServer(byte[] answer)
+    public FakeTlsServer(byte[]? answer)
     {
         _listener.Start();
         _accepting = AcceptAsync(answer);
@@ -34,7 +36,7 @@ public sealed class FakeTlsServer : IAsyncDisposable
 
     public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
 
-    private async Task AcceptAsync(byte[] answer)
+    private async Task AcceptAsync(byte[]? answer)
     {
         var served = new List<Task>();
         try
@@ -45,7 +47,7 @@ public sealed class FakeTlsServer : IAsyncDisposable
         await Task.WhenAll(served);
     }
 
-    private async Task ServeAsync(TcpClient client, byte[] answer)
+    private async Task ServeAsync(TcpClient client, byte[]? answer)
     {
         using (client)
         {
@@ -54,6 +56,12 @@ public sealed class FakeTlsServer : IAsyncDisposable
                 var stream = client.GetStream();
                 byte[] buffer = new byte[16 * 1024];
                 await stream.ReadAtLeastAsync(buffer, 5, throwOnEndOfStream: false, _stop.Token);
+                if (answer is null)
+                {
+                    while (await stream.ReadAsync(buffer, _stop.Token) > 0) { }   // silent until the client hangs up
+                    return;
+                }
+                if (answer.Length == 0) return;   // hang up at once
                 await stream.WriteAsync(answer, _stop.Token);
                 // Let the client's alert arrive and the client hang up first, as with a real server.
                 using var linger = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);

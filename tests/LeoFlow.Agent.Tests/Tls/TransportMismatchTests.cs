@@ -1,4 +1,7 @@
+using Grpc.Core;
+using LeoFlow.Agent.Channel;
 using LeoFlow.ControlPlane;
+using Leoflow.Agent.V1;
 
 namespace LeoFlow.Agent.Tests.Tls;
 
@@ -19,7 +22,7 @@ public sealed class TransportMismatchTests : IDisposable
         var run = await TlsTestBed.RunAsync(plane, settings);
 
         Assert.False(run.Result.Succeeded);
-        Assert.Contains($"closed the connection without answering HTTP/2; if it serves TLS, use https://127.0.0.1:{plane.Port}", run.Result.Error);
+        Assert.True(run.Result.Error!.Contains($"hung up without answering HTTP/2; if it serves TLS, use https://127.0.0.1:{plane.Port}", StringComparison.Ordinal), run.Result.Error + "\n" + run.Diagnostics);
         Assert.Empty(plane.Record.Authorizations);
     }
 
@@ -52,5 +55,33 @@ public sealed class TransportMismatchTests : IDisposable
         Assert.False(run.Result.Succeeded);
         Assert.Contains($"TLS: the server at 127.0.0.1:{old.Port} only speaks a TLS version older than 1.2 (TLS version too old)", run.Result.Error);
         Assert.DoesNotContain("retrying", run.Diagnostics);
+    }
+
+    /// <summary>A server that accepts and never answers: the connect timeout (TCP + TLS) ends it as a retryable Unavailable.</summary>
+    [Fact]
+    public async Task SilentServerTimesOutAsUnavailableNamingTheConnectTimeout()
+    {
+        await using var silent = new FakeTlsServer(null);
+        using var connection = AgentChannel.Dial(new ChannelOptions(new Uri($"https://127.0.0.1:{silent.Port}"), TokenSource.Fixed("t"), null));
+
+        var e = await Assert.ThrowsAsync<RpcException>(() => connection.Client.RegisterAsync(new RegisterRequest()).ResponseAsync.WaitAsync(TimeSpan.FromSeconds(60)));
+
+        Assert.Equal(StatusCode.Unavailable, e.StatusCode);
+        Assert.Equal($"connecting to the control plane at 127.0.0.1:{silent.Port} timed out after 10 s (TCP connect and TLS handshake)", e.Status.Detail);
+        Assert.IsNotType<ChannelSecurityException>(e.Status.DebugException);
+    }
+
+    /// <summary>A server that hangs up mid-handshake may be restarting: retryable, and said so.</summary>
+    [Fact]
+    public async Task HangUpDuringHandshakeIsRetryableUnavailable()
+    {
+        await using var closing = new FakeTlsServer([]);
+        using var connection = AgentChannel.Dial(new ChannelOptions(new Uri($"https://127.0.0.1:{closing.Port}"), TokenSource.Fixed("t"), null));
+
+        var e = await Assert.ThrowsAsync<RpcException>(() => connection.Client.RegisterAsync(new RegisterRequest()).ResponseAsync.WaitAsync(TimeSpan.FromSeconds(60)));
+
+        Assert.Equal(StatusCode.Unavailable, e.StatusCode);
+        Assert.Equal($"TLS: the server at 127.0.0.1:{closing.Port} closed the connection during the TLS handshake", e.Status.Detail);
+        Assert.IsNotType<ChannelSecurityException>(e.Status.DebugException);
     }
 }
