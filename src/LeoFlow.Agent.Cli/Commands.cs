@@ -37,6 +37,8 @@ internal static class Commands
               LEOFLOW_AGENT_TOKEN           bearer token (or LEOFLOW_AGENT_TOKEN_FILE, re-read on change)
               LEOFLOW_AGENT_INSECURE        host:port form only: TLS when exactly "false", else plaintext
               LEOFLOW_AGENT_TLS_CA          PEM CA bundle trusted instead of the system roots
+              LEOFLOW_AGENT_TLS_CERT        PEM client certificate for mutual TLS (with LEOFLOW_AGENT_TLS_KEY)
+              LEOFLOW_AGENT_TLS_KEY         its unencrypted PEM private key (never passed to the task)
               LEOFLOW_AGENT_GRACE_PERIOD    SIGTERM to SIGKILL wait for the task (default 10s)
               LEOFLOW_AGENT_TERMINATION_LOG file for the one-line failure reason (default /dev/termination-log
                                             when it exists; empty: none)

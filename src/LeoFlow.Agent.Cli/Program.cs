@@ -30,15 +30,15 @@ static async Task<int> RunAgentAsync()
     try { config = AgentConfig.FromEnvironment(env); }
     catch (ConfigurationException e)
     {
-        var early = new JsonDiagnostics(stderr, []);
+        var early = new JsonDiagnostics(stderr, [env.GetValueOrDefault("LEOFLOW_AGENT_TOKEN", "").Trim()]);
         early.Error("configuration error", e.Message);
         TerminationLog.FromEnvironment(env, early).Write("configuration error: " + e.Message);
         return 2;
     }
-    var diagnostics = new JsonDiagnostics(stderr, [config.Channel.Token.Current()]);
+    var diagnostics = new JsonDiagnostics(stderr, () => config.Channel.Token.All);
     var terminationLog = TerminationLog.FromEnvironment(env, diagnostics);
-    if (!config.Channel.UseTls && !ControlPlaneAddress.IsLoopback(config.Channel.Address))
-        diagnostics.Warn($"the bearer token is sent in plaintext to {config.Channel.Address.Authority}; use https:// or LEOFLOW_AGENT_INSECURE=false");
+    diagnostics.Info($"control plane {config.Channel.Describe()}");
+    foreach (var warning in config.Warnings) diagnostics.Warn(warning);
 
     using var termination = new Termination();
     using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; termination.Request("terminated by SIGTERM"); });

@@ -4,7 +4,8 @@ using LeoFlow.Agent.Channel;
 namespace LeoFlow.Agent;
 
 /// <summary>The agent's configuration, read once from its environment and validated before any network call.</summary>
-public sealed record AgentConfig(ChannelOptions Channel, TimeSpan GracePeriod)
+/// <param name="Warnings">Settings that are legal but probably not what was meant, for the agent to print at start.</param>
+public sealed record AgentConfig(ChannelOptions Channel, TimeSpan GracePeriod, IReadOnlyList<string> Warnings)
 {
     /// <summary>
     /// SIGTERM → SIGKILL wait for the task. Kubernetes gives the whole pod 30 s
@@ -16,11 +17,40 @@ public sealed record AgentConfig(ChannelOptions Channel, TimeSpan GracePeriod)
     /// <exception cref="ConfigurationException">Missing or malformed settings.</exception>
     public static AgentConfig FromEnvironment(IReadOnlyDictionary<string, string> env)
     {
-        var address = ControlPlaneAddress.Parse(Get(env, "LEOFLOW_CONTROL_PLANE_ADDR") ?? "", Get(env, "LEOFLOW_AGENT_INSECURE"));
+        var warnings = new List<string>();
+        string? insecure = Get(env, "LEOFLOW_AGENT_INSECURE");
+        var address = ControlPlaneAddress.Parse(Get(env, "LEOFLOW_CONTROL_PLANE_ADDR") ?? "", insecure);
         var token = ReadToken(env);
-        string? caFile = Get(env, "LEOFLOW_AGENT_TLS_CA");
-        var cas = address.Scheme == Uri.UriSchemeHttps && caFile is not null ? AgentChannel.LoadCaBundle(caFile) : null;
-        return new AgentConfig(new ChannelOptions(address, token, cas), ReadGracePeriod(Get(env, "LEOFLOW_AGENT_GRACE_PERIOD")));
+        var channel = ReadTls(env, new ChannelOptions(address, token, null), warnings);
+        if (!channel.UseTls && !ControlPlaneAddress.IsLoopback(address))
+            warnings.Add($"the bearer token is sent in plaintext to {address.Authority}; use https:// or LEOFLOW_AGENT_INSECURE=false");
+        if (insecure == "false" && !channel.UseTls)
+            warnings.Add("LEOFLOW_AGENT_INSECURE=false is ignored: the address says http://");
+        return new AgentConfig(channel, ReadGracePeriod(Get(env, "LEOFLOW_AGENT_GRACE_PERIOD")), warnings);
+    }
+
+    /// <summary>LEOFLOW_AGENT_TLS_CA, _CERT and _KEY: loaded in TLS mode, ignored (with a warning) in plaintext.</summary>
+    private static ChannelOptions ReadTls(IReadOnlyDictionary<string, string> env, ChannelOptions channel, List<string> warnings)
+    {
+        string? caFile = Get(env, "LEOFLOW_AGENT_TLS_CA"), certFile = Get(env, "LEOFLOW_AGENT_TLS_CERT"), keyFile = Get(env, "LEOFLOW_AGENT_TLS_KEY");
+        if ((certFile is null) != (keyFile is null))
+            throw new ConfigurationException(certFile is null
+                ? "LEOFLOW_AGENT_TLS_KEY is set without LEOFLOW_AGENT_TLS_CERT: mutual TLS needs both"
+                : "LEOFLOW_AGENT_TLS_CERT is set without LEOFLOW_AGENT_TLS_KEY: mutual TLS needs both");
+        if (!channel.UseTls)
+        {
+            if (caFile is not null || certFile is not null)
+                warnings.Add($"LEOFLOW_AGENT_TLS_* settings are ignored: the control plane address {channel.Address.Authority} is plaintext (use https:// or LEOFLOW_AGENT_INSECURE=false)");
+            return channel;
+        }
+        var client = certFile is null ? null : TlsFiles.LoadClientCertificate(certFile, keyFile!);
+        if (client is not null && (client[0].NotAfter < DateTime.Now || client[0].NotBefore > DateTime.Now))
+            warnings.Add($"the client certificate in LEOFLOW_AGENT_TLS_CERT is outside its validity ({client[0].NotBefore.ToUniversalTime():u} to {client[0].NotAfter.ToUniversalTime():u}); the control plane will likely refuse it");
+        return channel with
+        {
+            TrustedCas = caFile is null ? null : TlsFiles.LoadCaBundle(caFile),
+            ClientCertificate = client,
+        };
     }
 
     private static TokenSource ReadToken(IReadOnlyDictionary<string, string> env)
@@ -29,7 +59,7 @@ public sealed record AgentConfig(ChannelOptions Channel, TimeSpan GracePeriod)
         if (token is not null && file is not null)
             throw new ConfigurationException("set LEOFLOW_AGENT_TOKEN or LEOFLOW_AGENT_TOKEN_FILE, not both");
         if (file is not null) return TokenSource.FromFile(file);
-        if (token is null) throw new ConfigurationException("LEOFLOW_AGENT_TOKEN is empty: the agent needs its bearer token");
+        if (token is null) throw new ConfigurationException("LEOFLOW_AGENT_TOKEN is empty: the agent needs its bearer token (or LEOFLOW_AGENT_TOKEN_FILE)");
         return TokenSource.Fixed(token.Trim());
     }
 

@@ -1,4 +1,5 @@
 using Grpc.Core;
+using LeoFlow.Agent.Channel;
 using LeoFlow.Agent.Diagnostics;
 
 namespace LeoFlow.Agent;
@@ -47,7 +48,7 @@ public sealed class ControlPlaneCalls(IDiagnostics diagnostics, TimeSpan timeout
         return $"{e.StatusCode}: {detail}";
     }
 
-    private static bool ShouldRetry(RpcException e, RetryPolicy policy) => policy switch
+    private static bool ShouldRetry(RpcException e, RetryPolicy policy) => e.Status.DebugException is not ChannelSecurityException && policy switch
     {
         RetryPolicy.Transient => e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded,
         RetryPolicy.TransportOnly => e.StatusCode == StatusCode.Unavailable && e.Status.DebugException is not null,

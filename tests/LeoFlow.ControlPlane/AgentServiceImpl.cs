@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
@@ -106,9 +107,12 @@ internal sealed class AgentServiceImpl(ControlPlaneScript script, ControlPlaneRe
         record.Authorizations.Enqueue(header ?? "");
         if (header is null) throw new RpcException(new Status(StatusCode.Unauthenticated, "missing authorization token"));
         string token = header.StartsWith("Bearer ", StringComparison.Ordinal) ? header["Bearer ".Length..] : header;
-        if (token != script.Token) throw new RpcException(new Status(StatusCode.Unauthenticated, "invalid agent token"));
+        if (token != script.Token && !script.AlsoAcceptedTokens.Contains(token)) throw new RpcException(new Status(StatusCode.Unauthenticated, "invalid agent token"));
         var http = context.GetHttpContext();
         record.AddCall(method, http.Connection.Id, http.Features.Get<IHttp2StreamIdFeature>()?.StreamId ?? 0);
+        if (http.Features.Get<ITlsHandshakeFeature>() is { } tls)
+            record.TlsSessions.Enqueue(new TlsSession(http.Connection.Id, tls.HostName, tls.Protocol, http.Connection.ClientCertificate?.Subject));
+        script.OnCall?.Invoke(method);
         if (script.Unimplemented.Contains(method))
             throw new RpcException(new Status(StatusCode.Unimplemented, $"{method} is not implemented"));
         while (script.Failures.TryGetValue(method, out var f) && f.Remaining > 0)

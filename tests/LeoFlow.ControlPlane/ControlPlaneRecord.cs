@@ -16,6 +16,9 @@ public sealed class ControlPlaneRecord
     /// <summary>The authorization header of every call, authenticated or not.</summary>
     public ConcurrentQueue<string> Authorizations { get; } = new();
 
+    /// <summary>TLS only: the TLS side of every authenticated call (SNI name, protocol, client certificate).</summary>
+    public ConcurrentQueue<TlsSession> TlsSessions { get; } = new();
+
     public ConcurrentQueue<ReportStateRequest> States { get; } = new();
     public ConcurrentQueue<RegisterRequest> Registrations { get; } = new();
     public ConcurrentQueue<FetchXComRequest> XComFetches { get; } = new();

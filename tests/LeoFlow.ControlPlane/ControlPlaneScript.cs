@@ -13,6 +13,12 @@ public sealed class ControlPlaneScript
     /// <summary>The only bearer token accepted (Unauthenticated otherwise).</summary>
     public string Token { get; set; } = "dev-token";
 
+    /// <summary>Further tokens accepted as well, e.g. the one a rotated token file will hold.</summary>
+    public HashSet<string> AlsoAcceptedTokens { get; } = [];
+
+    /// <summary>Runs inside every authenticated call, before it is answered, with the method name.</summary>
+    public Action<string>? OnCall { get; set; }
+
     /// <summary>Stored XCom values by upstream task id (key return_value).</summary>
     public ConcurrentDictionary<string, byte[]> XComs { get; } = new();
 

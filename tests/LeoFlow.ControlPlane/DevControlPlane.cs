@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -32,8 +33,13 @@ public sealed class DevControlPlane : IAsyncDisposable
     /// <summary>host:port, as the control plane hands it to agents.</summary>
     public string Address => $"127.0.0.1:{Port}";
 
-    /// <summary>Starts listening; port 0 picks a free one.</summary>
-    public static async Task<DevControlPlane> StartAsync(ControlPlaneScript? script = null, X509Certificate2? certificate = null, int port = 0)
+    /// <summary>
+    /// Starts listening; port 0 picks a free one. With <paramref name="certificate"/> TLS, and
+    /// with <paramref name="clientCas"/> too, mutual TLS: a client certificate issued by one of
+    /// those CAs is required.
+    /// </summary>
+    public static async Task<DevControlPlane> StartAsync(ControlPlaneScript? script = null, X509Certificate2? certificate = null, int port = 0,
+        X509Certificate2Collection? clientCas = null)
     {
         script ??= new ControlPlaneScript();
         var record = new ControlPlaneRecord();
@@ -42,7 +48,7 @@ public sealed class DevControlPlane : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, l =>
         {
             l.Protocols = HttpProtocols.Http2;
-            if (certificate is not null) l.UseHttps(certificate);
+            if (certificate is not null) l.UseHttps(Https(certificate, clientCas));
         }));
         builder.Services.AddGrpc(o => o.EnableDetailedErrors = true);
         builder.Services.AddSingleton(script);
@@ -53,6 +59,21 @@ public sealed class DevControlPlane : IAsyncDisposable
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new DevControlPlane(app, script, record, new Uri(address).Port, certificate is not null);
     }
+
+    private static HttpsConnectionAdapterOptions Https(X509Certificate2 certificate, X509Certificate2Collection? clientCas) => new()
+    {
+        // A selector rather than ServerCertificate: only then does Kestrel record the SNI name.
+        ServerCertificateSelector = (_, _) => certificate,
+        ClientCertificateMode = clientCas is null ? ClientCertificateMode.NoCertificate : ClientCertificateMode.RequireCertificate,
+        ClientCertificateValidation = clientCas is null ? null : (client, _, _) =>
+        {
+            using var chain = new X509Chain();
+            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+            chain.ChainPolicy.CustomTrustStore.AddRange(clientCas);
+            return chain.Build(client);
+        },
+    };
 
     public async ValueTask DisposeAsync()
     {

@@ -7,12 +7,12 @@ namespace LeoFlow.Agent.Channel;
 /// HTTP/2 connection. It puts <c>authorization: Bearer &lt;token&gt;</c> on every request, in
 /// plaintext as in TLS (grpc-dotnet's call credentials refuse plaintext channels; the control
 /// plane needs the header on both). It deliberately hides the SocketsHttpHandler from
-/// grpc-dotnet (not a DelegatingHandler): seeing one, grpc-dotnet takes over its connection
+/// grpc-dotnet (it is not a DelegatingHandler): seeing one, grpc-dotnet takes over its connection
 /// callback for its own load balancing, and requests it did not make itself then fail.
 /// </summary>
-internal sealed class AgentHttpHandler(TokenSource token, SocketsHttpHandler sockets) : HttpMessageHandler
+internal sealed class AgentHttpHandler(TokenSource token, HttpMessageHandler transport) : HttpMessageHandler
 {
-    private readonly HttpMessageInvoker _transport = new(sockets, disposeHandler: true);
+    private readonly HttpMessageInvoker _transport = new(transport, disposeHandler: true);
 
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {

@@ -3,7 +3,9 @@ namespace LeoFlow.Agent.Channel;
 /// <summary>
 /// LEOFLOW_CONTROL_PLANE_ADDR as a URI. <c>host:port</c> (grpc-go's form; <c>dns:///</c> prefix
 /// allowed) is plaintext unless LEOFLOW_AGENT_INSECURE is exactly <c>false</c>, as with the old
-/// agent; <c>http://host:port</c> and <c>https://host:port</c> say the transport themselves.
+/// agent; <c>http://host:port</c> and <c>https://host:port</c> say the transport themselves (there
+/// the port may be left out: 80 and 443). Anything else is a <see cref="ConfigurationException"/>
+/// at start, before any network call.
 /// </summary>
 public static class ControlPlaneAddress
 {
@@ -26,6 +28,7 @@ public static class ControlPlaneAddress
             throw Invalid(address, "a path, query or user name is not allowed");
         if (!explicitScheme && uri.IsDefaultPort && !HasPort(address))
             throw Invalid(address, "missing port");
+        if (uri.Port == 0) throw Invalid(address, "port 0");
         return new UriBuilder(uri.Scheme, uri.Host, uri.Port).Uri;
     }
 

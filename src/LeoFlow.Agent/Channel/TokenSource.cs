@@ -11,12 +11,20 @@ public sealed class TokenSource
     private readonly Lock _lock = new();
     private string _token;
     private (DateTime, long) _stamp;
+    private volatile string[] _all;
 
     private TokenSource(string token, string? file)
     {
         _token = token;
         _file = file;
+        _all = token.Length > 0 ? [token] : [];
     }
+
+    /// <summary>
+    /// Every token this source has handed out (the current one and those rotated away), for
+    /// diagnostics to redact: an old token is as secret as the new one until it expires.
+    /// </summary>
+    public IReadOnlyCollection<string> All => _all;
 
     public static TokenSource Fixed(string token) => new(token, null);
 
@@ -46,7 +54,11 @@ public sealed class TokenSource
                 try
                 {
                     string text = File.ReadAllText(_file).Trim();
-                    if (text.Length > 0) _token = text;   // a file caught mid-rotation keeps the last token
+                    if (text.Length > 0 && text != _token)   // a file caught mid-rotation keeps the last token
+                    {
+                        _token = text;
+                        if (!_all.Contains(text)) _all = [.. _all, text];
+                    }
                     _stamp = stamp;
                 }
                 catch (Exception e) when (_token.Length > 0 && e is IOException or UnauthorizedAccessException)

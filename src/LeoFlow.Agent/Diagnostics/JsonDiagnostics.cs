@@ -5,13 +5,29 @@ using LeoFlow.Agent.Json;
 namespace LeoFlow.Agent.Diagnostics;
 
 /// <summary>
-/// Writes diagnostics as JSON lines to a stream (stderr in the binary). Every secret it was
-/// given (the bearer token) is replaced by "[redacted]" in every field before writing.
+/// Writes diagnostics as JSON lines to a stream (stderr in the binary). Every secret (the bearer
+/// token) is replaced by "[redacted]" in every field before writing.
 /// </summary>
-public sealed class JsonDiagnostics(Stream output, IEnumerable<string> secrets) : IDiagnostics
+public sealed class JsonDiagnostics : IDiagnostics
 {
-    private readonly string[] _secrets = secrets.Where(s => s.Length > 0).ToArray();
+    private readonly Stream _output;
+    private readonly Func<IReadOnlyCollection<string>> _secrets;
     private readonly Lock _lock = new();
+
+    /// <summary>Redacts these fixed secrets.</summary>
+    public JsonDiagnostics(Stream output, IEnumerable<string> secrets)
+    {
+        string[] fixedSecrets = secrets.ToArray();
+        _output = output;
+        _secrets = () => fixedSecrets;
+    }
+
+    /// <summary>Redacts the secrets <paramref name="secrets"/> returns at each write: a token file's rotated tokens too.</summary>
+    public JsonDiagnostics(Stream output, Func<IReadOnlyCollection<string>> secrets)
+    {
+        _output = output;
+        _secrets = secrets;
+    }
 
     public void Write(DiagnosticLevel level, string message, string? error = null)
     {
@@ -23,14 +39,15 @@ public sealed class JsonDiagnostics(Stream output, IEnumerable<string> secrets) 
         byte[] json = JsonSerializer.SerializeToUtf8Bytes(entry, AgentJsonContext.Relaxed.DiagnosticEntry);
         lock (_lock)
         {
-            try { output.Write(json); output.WriteByte((byte)'\n'); output.Flush(); }
+            try { _output.Write(json); _output.WriteByte((byte)'\n'); _output.Flush(); }
             catch (IOException) { /* stderr is gone; diagnostics are best effort by nature */ }
         }
     }
 
     private string Redact(string text)
     {
-        foreach (var secret in _secrets) text = text.Replace(secret, "[redacted]", StringComparison.Ordinal);
+        foreach (var secret in _secrets())
+            if (secret.Length > 0) text = text.Replace(secret, "[redacted]", StringComparison.Ordinal);
         return text;
     }
 }

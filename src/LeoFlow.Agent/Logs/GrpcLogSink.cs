@@ -52,8 +52,11 @@ public sealed class GrpcLogSink : ILogSink
         var clock = System.Diagnostics.Stopwatch.StartNew();
         bool opened = await ConnectAsync().ConfigureAwait(false);
         _pump = Task.Run(PumpAsync);
-        return opened || _lastFailure is not { } failure || !IsTransient(failure) ? null
-            : $"control plane at {_connection.Address.Authority} unreachable after {clock.Elapsed.TotalSeconds:0} s: {Describe(failure)}";
+        if (opened || _lastFailure is not { } failure) return null;
+        if (failure.DebugException is ChannelSecurityException) return failure.Detail;   // the channel cannot be trusted: no RPC either
+        return IsTransient(failure)
+            ? $"control plane at {_connection.Address.Authority} unreachable after {clock.Elapsed.TotalSeconds:0} s: {Describe(failure)}"
+            : null;   // reachable, but it refused the log stream: the log goes to stdout, the task runs
     }
 
     public async ValueTask WriteAsync(LogRecord record)
@@ -202,7 +205,9 @@ public sealed class GrpcLogSink : ILogSink
         catch (OperationCanceledException) { return new Status(StatusCode.Unavailable, "the log stream broke"); }
     }
 
-    private static bool IsTransient(Status status) => status.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Cancelled;
+    private static bool IsTransient(Status status) =>
+        status.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Cancelled
+        && status.DebugException is not ChannelSecurityException;
 
     private static string Describe(Status status) => $"{status.StatusCode}: {status.Detail}";
 

@@ -78,6 +78,10 @@ internal sealed class LogStreamCall : IDisposable
                 await content.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
             return Grpc(response.TrailingHeaders) ?? new Status(StatusCode.Internal, "StreamLogs ended without a grpc-status");
         }
+        catch (RpcException e)
+        {
+            return e.Status;   // the channel's own reading of a transport failure (TLS, connect timeout)
+        }
         catch (HttpRequestException e)
         {
             return new Status(StatusCode.Unavailable, e.Message, e);

@@ -20,6 +20,9 @@ public sealed class RunSetup
     public TimeSpan BackoffUnit { get; set; } = TimeSpan.FromMilliseconds(20);
     public Termination Termination { get; } = new();
 
+    /// <summary>How to dial the control plane (TLS settings, token file); null: plaintext or TLS as the plane is, fixed token.</summary>
+    public ChannelOptions? Channel { get; set; }
+
     private static Dictionary<string, string> CurrentEnvironment()
     {
         var env = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -43,7 +46,7 @@ public static class InProcessAgent
         var diagnosticsOut = new MemoryStream();
         var diagnostics = new JsonDiagnostics(diagnosticsOut, [plane.Script.Token]);
         var address = new Uri((plane.UsesTls ? "https://" : "http://") + plane.Address);
-        using var connection = AgentChannel.Dial(new ChannelOptions(address, TokenSource.Fixed(plane.Script.Token), null));
+        using var connection = AgentChannel.Dial(setup.Channel ?? new ChannelOptions(address, TokenSource.Fixed(plane.Script.Token), null));
         var client = connection.Client;
         using var returnValue = ReturnValueFile.Create();
         var runner = new TaskRunner(client, new PosixCommandRunner(setup.GracePeriod),

@@ -72,7 +72,7 @@ public sealed class BinaryTests
     [Fact]
     public async Task MissingAddressIsAConfigurationErrorWithExitTwo()
     {
-        var run = await AgentProcess.RunAsync(new Dictionary<string, string?> { ["LEOFLOW_AGENT_TOKEN"] = "t" });
+        var run = await AgentProcess.RunAsync(new Dictionary<string, string?> { ["LEOFLOW_AGENT_TOKEN"] = "token-for-config-tests" });
 
         Assert.Equal(2, run.ExitCode);
         var line = Assert.Single(run.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
@@ -90,7 +90,7 @@ public sealed class BinaryTests
         var env = new Dictionary<string, string?>
         {
             ["LEOFLOW_CONTROL_PLANE_ADDR"] = "127.0.0.1:1",
-            ["LEOFLOW_AGENT_TOKEN"] = "t",
+            ["LEOFLOW_AGENT_TOKEN"] = "token-for-config-tests",
             ["LEOFLOW_AGENT_INSECURE"] = "false",
             [name] = value,
         };

@@ -1,0 +1,63 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+
+namespace LeoFlow.Agent.Channel;
+
+/// <summary>Reads the PEM files of the TLS settings, each problem a <see cref="ConfigurationException"/> naming the variable.</summary>
+public static class TlsFiles
+{
+    /// <summary>Loads a PEM CA bundle (one or more certificates) for LEOFLOW_AGENT_TLS_CA.</summary>
+    /// <exception cref="ConfigurationException">Missing, unreadable, not PEM, or no certificate in it.</exception>
+    public static X509Certificate2Collection LoadCaBundle(string path)
+    {
+        var bundle = ImportPem("LEOFLOW_AGENT_TLS_CA", path);
+        if (bundle.Count == 0) throw new ConfigurationException($"LEOFLOW_AGENT_TLS_CA \"{path}\" holds no PEM certificate (want -----BEGIN CERTIFICATE----- blocks)");
+        return bundle;
+    }
+
+    /// <summary>
+    /// The client certificate for mutual TLS: the leaf (first certificate of <paramref name="certPath"/>)
+    /// joined to the private key of <paramref name="keyPath"/>, then the file's other certificates
+    /// as intermediates.
+    /// </summary>
+    /// <exception cref="ConfigurationException">A file is missing or unreadable, not PEM, or the key does not match.</exception>
+    public static X509Certificate2Collection LoadClientCertificate(string certPath, string keyPath)
+    {
+        var chain = ImportPem("LEOFLOW_AGENT_TLS_CERT", certPath);
+        if (chain.Count == 0) throw new ConfigurationException($"LEOFLOW_AGENT_TLS_CERT \"{certPath}\" holds no PEM certificate");
+        X509Certificate2 leaf;
+        try
+        {
+            using var ephemeral = X509Certificate2.CreateFromPemFile(certPath, keyPath);
+            // Through PKCS#12 so that the key is a persisted one, as SslStream wants for a client
+            // certificate on every platform, not an ephemeral object tied to this instance.
+            leaf = X509CertificateLoader.LoadPkcs12(ephemeral.Export(X509ContentType.Pkcs12), null);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigurationException($"LEOFLOW_AGENT_TLS_KEY \"{keyPath}\" cannot be read: {e.Message}");
+        }
+        catch (Exception e) when (e is CryptographicException or ArgumentException)   // ArgumentException: no usable PEM key, or a mismatch
+        {
+            throw new ConfigurationException($"LEOFLOW_AGENT_TLS_KEY \"{keyPath}\" is not an unencrypted PEM private key matching the certificate in LEOFLOW_AGENT_TLS_CERT \"{certPath}\"");
+        }
+        var result = new X509Certificate2Collection(leaf);
+        for (int i = 1; i < chain.Count; i++) result.Add(chain[i]);
+        return result;
+    }
+
+    private static X509Certificate2Collection ImportPem(string variable, string path)
+    {
+        var certificates = new X509Certificate2Collection();
+        try { certificates.ImportFromPemFile(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigurationException($"{variable} \"{path}\" cannot be read: {e.Message}");
+        }
+        catch (CryptographicException e)
+        {
+            throw new ConfigurationException($"{variable} \"{path}\" is not a valid PEM certificate file: {e.Message}");
+        }
+        return certificates;
+    }
+}
