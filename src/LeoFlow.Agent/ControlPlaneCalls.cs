@@ -25,18 +25,33 @@ public sealed class ControlPlaneCalls(IDiagnostics diagnostics, TimeSpan timeout
     {
         for (int attempt = 1; ; attempt++)
         {
+            RpcException failure;
             try
             {
                 using var rpc = call(new CallOptions(deadline: DateTime.UtcNow + timeout, cancellationToken: cancel));
                 return await rpc.ResponseAsync.ConfigureAwait(false);
             }
-            catch (RpcException e) when (ShouldRetry(e, policy) && Backoff.Delay(attempt, backoffUnit) is { } delay && !giveUp.IsCancellationRequested)
+            catch (RpcException e)
             {
-                diagnostics.Warn($"{name} failed; retrying in {delay.TotalSeconds:0.###} s (retry {attempt} of {Backoff.MaxAttempts})", Describe(e));
-                try { await Task.Delay(delay, giveUp).ConfigureAwait(false); }
-                catch (OperationCanceledException) { /* stopping: one last attempt, then give up */ }
+                failure = e;
             }
+            if (!ShouldRetry(failure, policy) || giveUp.IsCancellationRequested || Backoff.Delay(attempt, backoffUnit) is not { } delay)
+                throw attempt == 1 && !IsBareDeadline(failure) ? failure : Explained(failure, attempt);
+            diagnostics.Warn($"{name} failed; retrying in {delay.TotalSeconds:0.###} s (retry {attempt} of {Backoff.MaxAttempts})", Describe(Explained(failure, 1)));
+            try { await Task.Delay(delay, giveUp).ConfigureAwait(false); }
+            catch (OperationCanceledException) { /* stopping: one last attempt, then give up */ }
         }
+    }
+
+    /// <summary>grpc-dotnet's own deadline carries no detail: "DeadlineExceeded: " says nothing.</summary>
+    private static bool IsBareDeadline(RpcException e) => e.StatusCode == StatusCode.DeadlineExceeded && e.Status.Detail.Length == 0;
+
+    /// <summary>The failure with what the agent knows about it: the deadline it missed, how often it tried.</summary>
+    private RpcException Explained(RpcException e, int attempts)
+    {
+        string detail = IsBareDeadline(e) ? $"no answer within {timeout.TotalSeconds:0.###} s" : e.Status.Detail;
+        if (attempts > 1) detail += $" (gave up after {attempts} attempts)";
+        return new RpcException(new Status(e.StatusCode, detail, e.Status.DebugException), e.Trailers);
     }
 
     /// <summary>"Unavailable: connection refused" style text for an RPC failure.</summary>

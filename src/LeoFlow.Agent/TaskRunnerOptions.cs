@@ -18,8 +18,17 @@ public sealed record TaskRunnerOptions
     /// <summary>Longest wait for the log stream to drain at the end.</summary>
     public TimeSpan LogDrainTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Deadline of each unary RPC attempt.</summary>
-    public TimeSpan RpcTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// Deadline of each unary RPC attempt: 10 s. The control plane answers every unary call from
+    /// a small database lookup; a call still unanswered after 10 s is hung, and waiting longer only
+    /// delays the retry. 10 s also stays under the 15 s heartbeat interval, so one hung beat does
+    /// not swallow the next, and bounds a control plane that accepts but never answers to about
+    /// 6 × 10 s + 31 s of retries per call (30 s made that 211 s).
+    /// </summary>
+    public static readonly TimeSpan DefaultRpcTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>Deadline of each unary RPC attempt (<see cref="DefaultRpcTimeout"/>).</summary>
+    public TimeSpan RpcTimeout { get; init; } = DefaultRpcTimeout;
 
     /// <summary>Unit of the <see cref="Backoff"/> schedule (1 s: retries over 31 s in all).</summary>
     public TimeSpan BackoffUnit { get; init; } = TimeSpan.FromSeconds(1);

@@ -19,6 +19,9 @@ public sealed class ControlPlaneRecord
     /// <summary>TLS only: the TLS side of every authenticated call (SNI name, protocol, client certificate).</summary>
     public ConcurrentQueue<TlsSession> TlsSessions { get; } = new();
 
+    /// <summary>Method names of every call, authenticated or not, in order of arrival.</summary>
+    public ConcurrentQueue<string> Attempts { get; } = new();
+
     public ConcurrentQueue<ReportStateRequest> States { get; } = new();
     public ConcurrentQueue<RegisterRequest> Registrations { get; } = new();
     public ConcurrentQueue<FetchXComRequest> XComFetches { get; } = new();
@@ -42,13 +45,59 @@ public sealed class ControlPlaneRecord
         get { lock (_lock) return _wire.OrderBy(w => w.Connection).ThenBy(w => w.Stream).Select(w => w.Method).ToArray(); }
     }
 
-    internal void AddCall(string method, string connectionId, int streamId)
+    private readonly List<ServerEvent> _events = [];
+    private readonly Dictionary<string, int> _callCounts = [];
+    private readonly List<(string Method, int Count, TaskCompletionSource Done)> _callWaiters = [];
+    private readonly List<(Func<LogLine, bool> Match, TaskCompletionSource Done)> _lineWaiters = [];
+
+    /// <summary>Calls entering and states recorded, in order (see <see cref="ServerEvent"/>).</summary>
+    public IReadOnlyList<ServerEvent> Events
+    {
+        get { lock (_lock) return _events.ToArray(); }
+    }
+
+    /// <summary>Completes once <paramref name="method"/> was called (authenticated) <paramref name="count"/> times in all.</summary>
+    public Task WhenCalledAsync(string method, int count, CancellationToken cancel = default)
+    {
+        lock (_lock)
+        {
+            if (_callCounts.GetValueOrDefault(method) >= count) return Task.CompletedTask;
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _callWaiters.Add((method, count, done));
+            return done.Task.WaitAsync(cancel);
+        }
+    }
+
+    /// <summary>The number of authenticated calls of <paramref name="method"/> so far.</summary>
+    public int CallCount(string method)
+    {
+        lock (_lock) return _callCounts.GetValueOrDefault(method);
+    }
+
+    /// <summary>Completes once a line matching <paramref name="match"/> arrived (or had already).</summary>
+    public Task WhenLineAsync(Func<LogLine, bool> match, CancellationToken cancel = default)
+    {
+        lock (_lock)
+        {
+            if (_lines.Any(match)) return Task.CompletedTask;
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _lineWaiters.Add((match, done));
+            return done.Task.WaitAsync(cancel);
+        }
+    }
+
+    internal void AddAttempt(string method) => Attempts.Enqueue(method);
+
+    internal void AddCall(string method, string qualified, string connectionId, int streamId)
     {
         Calls.Enqueue(method);
         lock (_lock)
         {
             if (!_connections.TryGetValue(connectionId, out int connection)) _connections[connectionId] = connection = _connections.Count;
             _wire.Add((method, connection, streamId));
+            _events.Add(new ServerEvent(qualified, _lines.Count));
+            int count = _callCounts[method] = _callCounts.GetValueOrDefault(method) + 1;
+            _callWaiters.RemoveAll(w => w.Method == method && count >= w.Count && Released(w.Done));
         }
     }
 
@@ -65,13 +114,27 @@ public sealed class ControlPlaneRecord
 
     internal void AddLine(LogLine line)
     {
-        lock (_lock) _lines.Add(line);
+        lock (_lock)
+        {
+            _lines.Add(line);
+            if (_lineWaiters.Count > 0) _lineWaiters.RemoveAll(w => w.Match(line) && Released(w.Done));
+        }
         LineReceived?.Invoke(line);
     }
 
     internal void AddState(ReportStateRequest state)
     {
+        lock (_lock) _events.Add(new ServerEvent("state:" + StateName(state.State), _lines.Count));
         States.Enqueue(state);
         if (state.State is TaskState.Success or TaskState.Failed or TaskState.Skipped) _final.TrySetResult(state);
     }
+
+    private static bool Released(TaskCompletionSource waiter)
+    {
+        waiter.TrySetResult();
+        return true;
+    }
+
+    /// <summary>SUCCESS, RUNNING...: the contract's names, as the script's fault keys spell them.</summary>
+    public static string StateName(TaskState state) => state.ToString().ToUpperInvariant();
 }

@@ -43,6 +43,30 @@ public sealed class ControlPlaneScript
     /// <summary>Per method: how many first calls fail, and with which code.</summary>
     public ConcurrentDictionary<string, (int Remaining, StatusCode Code)> Failures { get; } = new();
 
-    /// <summary>Makes the first <paramref name="count"/> calls of <paramref name="method"/> fail with <paramref name="code"/>.</summary>
+    /// <summary>
+    /// Makes the first <paramref name="count"/> calls of <paramref name="method"/> fail with <paramref name="code"/>.
+    /// A method is a name ("Register") or, for ReportState, a name and a state ("ReportState:SUCCESS").
+    /// </summary>
     public void FailFirst(string method, int count, StatusCode code = StatusCode.Unavailable) => Failures[method] = (count, code);
+
+    /// <summary>Per method (named as for <see cref="FailFirst"/>): awaited before the call is answered.</summary>
+    public ConcurrentDictionary<string, Func<ControlPlaneRecord, CancellationToken, Task>> Hooks { get; } = new();
+
+    /// <summary>
+    /// Runs <paramref name="hook"/> before every answer to <paramref name="method"/>; the token is the
+    /// call's (cancelled at the agent's deadline or when it gives up), so nothing outlives the call.
+    /// </summary>
+    public void Before(string method, Func<ControlPlaneRecord, CancellationToken, Task> hook) => Hooks[method] = hook;
+
+    /// <summary>Accepts <paramref name="method"/> and never answers it: only the agent's deadline ends the call.</summary>
+    public void Hang(string method) => Before(method, (_, cancel) => Task.Delay(Timeout.Infinite, cancel));
+
+    /// <summary>The first StreamLogs call is reset (RST_STREAM) once this many lines arrived on it (0: never).</summary>
+    public int BreakLogStreamAfterLines { get; set; }
+
+    /// <summary>
+    /// Every StreamLogs call stops reading once this many lines arrived on it, without ending: the
+    /// agent's writes block when HTTP/2 flow control runs out (0: never).
+    /// </summary>
+    public int StallLogStreamAfterLines { get; set; }
 }

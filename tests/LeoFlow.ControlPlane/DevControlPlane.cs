@@ -15,6 +15,7 @@ namespace LeoFlow.ControlPlane;
 public sealed class DevControlPlane : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private int _disposed;
 
     private DevControlPlane(WebApplication app, ControlPlaneScript script, ControlPlaneRecord record, int port, bool tls)
     {
@@ -75,8 +76,13 @@ public sealed class DevControlPlane : IAsyncDisposable
         },
     };
 
+    /// <summary>
+    /// Stops listening, waits up to 5 s for calls in progress (an open log stream never ends on
+    /// its own), then drops the connections. A second call does nothing.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
         await _app.StopAsync(cts.Token);
         await _app.DisposeAsync();

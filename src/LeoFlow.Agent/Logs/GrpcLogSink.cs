@@ -10,10 +10,12 @@ namespace LeoFlow.Agent.Logs;
 /// The task log over StreamLogs. Lines are encoded once into a pipe of pooled memory bounded by
 /// <see cref="BufferBytes"/>; when it is full, writers wait, so back-pressure reaches the task's
 /// pipes and nothing is dropped. One pump sends whatever is buffered as one write (many frames
-/// per DATA frame). A broken stream is re-opened on the <see cref="Backoff"/> schedule and the
-/// unsent batch goes again; a stream the control plane refuses, one that never comes back, or one
-/// that stalls for <see cref="LogSinkOptions.StallTimeout"/> hands every later line to the agent's
-/// stdout instead, with one warning — lines are never silently discarded.
+/// per DATA frame) and keeps the last <see cref="LogSinkOptions.ReplayBytes"/> it sent. A broken
+/// stream (also one found broken only at the final half-close) is re-opened on the
+/// <see cref="Backoff"/> schedule and the kept lines go again with the unsent ones; a stream the
+/// control plane refuses, one that never comes back, or one that stalls for
+/// <see cref="LogSinkOptions.StallTimeout"/> hands the kept and every later line to the agent's
+/// stdout instead, with one warning — lines are never silently discarded (see issue 6).
 /// </summary>
 public sealed class GrpcLogSink : ILogSink
 {
@@ -40,6 +42,9 @@ public sealed class GrpcLogSink : ILogSink
         _diagnostics = diagnostics;
         _fallback = fallback;
         _options = options ?? new LogSinkOptions();
+        // Kept bytes stay unconsumed in the pipe: at half of BufferBytes or more, a paused writer would never resume.
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(_options.ReplayBytes, BufferBytes / 4, "options.ReplayBytes");
+        ArgumentOutOfRangeException.ThrowIfNegative(_options.ReplayBytes, "options.ReplayBytes");
     }
 
     /// <summary>
@@ -50,7 +55,7 @@ public sealed class GrpcLogSink : ILogSink
     public async Task<string?> OpenAsync()
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        bool opened = await ConnectAsync().ConfigureAwait(false);
+        bool opened = await ConnectAsync(opening: true).ConfigureAwait(false);
         _pump = Task.Run(PumpAsync);
         if (opened || _lastFailure is not { } failure) return null;
         if (failure.DebugException is ChannelSecurityException) return failure.Detail;   // the channel cannot be trusted: no RPC either
@@ -90,13 +95,7 @@ public sealed class GrpcLogSink : ILogSink
         using var deadline = new CancellationTokenSource(timeout);
         try
         {
-            await _pump.WaitAsync(deadline.Token).ConfigureAwait(false);
-            if (_call is { } call && !_fallbackOnly)
-            {
-                var status = await call.FinishAsync(deadline.Token).ConfigureAwait(false);
-                if (status.StatusCode != StatusCode.OK)
-                    _diagnostics.Warn("log stream ended with an error; the control plane may have missed lines", Describe(status));
-            }
+            await _pump.WaitAsync(deadline.Token).ConfigureAwait(false);   // it delivers, half-closes and checks the status
         }
         catch (OperationCanceledException)
         {
@@ -112,90 +111,159 @@ public sealed class GrpcLogSink : ILogSink
             _diagnostics.Warn($"{_fallbackLines} task log lines were written to the agent's stdout instead of the control plane");
     }
 
+    /// <summary>
+    /// Sends each batch, then leaves the last <see cref="LogSinkOptions.ReplayBytes"/> sent
+    /// unconsumed in the pipe, so the next read starts with them: <c>sent</c> of the buffer's
+    /// bytes went out on the current call already and only the rest is new to it.
+    /// </summary>
     private async Task PumpAsync()
     {
         var reader = _pipe.Reader;
+        long sent = 0;
         while (true)
         {
             var result = await reader.ReadAsync().ConfigureAwait(false);
-            var frames = result.Buffer;
-            if (!frames.IsEmpty) await DeliverAsync(frames).ConfigureAwait(false);
-            reader.AdvanceTo(frames.End);
+            var buffer = result.Buffer;
+            bool delivered = await DeliverAsync(buffer, sent).ConfigureAwait(false)
+                && (!result.IsCompleted || await FinishAsync(buffer).ConfigureAwait(false));
+            if (!delivered) FallbackAll(buffer);
             if (result.IsCompleted) break;
+            var keep = delivered ? ReplayStart(buffer) : buffer.End;
+            reader.AdvanceTo(keep, buffer.End);
+            sent = buffer.Slice(keep).Length;
         }
         await reader.CompleteAsync().ConfigureAwait(false);
     }
 
-    /// <summary>Sends one batch, re-opening the stream as often as the Backoff schedule allows.</summary>
-    private async Task DeliverAsync(ReadOnlySequence<byte> frames)
+    /// <summary>
+    /// Sends the part of <paramref name="buffer"/> after <paramref name="sent"/> on the current
+    /// call, or all of it on a re-opened one, as often as the Backoff schedule allows. False: give
+    /// the buffer to stdout.
+    /// </summary>
+    private async Task<bool> DeliverAsync(ReadOnlySequence<byte> buffer, long sent)
     {
         while (!_fallbackOnly)
         {
-            if (_call is null && !await ConnectAsync().ConfigureAwait(false)) break;
+            if (_call is null)
+            {
+                if (!await ConnectAsync(opening: false).ConfigureAwait(false)) break;
+                sent = 0;   // the new call has had nothing: the kept lines go again
+            }
             var call = _call!;
-            using var stall = CancellationTokenSource.CreateLinkedTokenSource(_shutdown.Token);
-            stall.CancelAfter(_options.StallTimeout);
-            try
-            {
-                if (!call.Ended)
-                {
-                    await call.WriteAsync(frames, stall.Token).ConfigureAwait(false);
-                    return;
-                }
-            }
-            catch (Exception e) when (e is IOException or HttpRequestException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
-            {
-                if (_shutdown.IsCancellationRequested) break;
-                if (stall.IsCancellationRequested)
-                {
-                    GiveUp($"the control plane stopped reading for {_options.StallTimeout.TotalSeconds:0} s");
-                    break;
-                }
-            }
-            var status = await EndedStatusAsync(call).ConfigureAwait(false);
-            _call = null;
-            call.Dispose();
-            if (!IsTransient(status))
-            {
-                GiveUp(Describe(status));
-                break;
-            }
-            _diagnostics.Warn("log stream broke; re-opening it and sending the unsent lines again", Describe(status));
+            if (await TryWriteAsync(call, buffer.Slice(sent)).ConfigureAwait(false)) return true;
+            if (_fallbackOnly) break;
+            await DropBrokenCallAsync(call, "log stream broke; re-opening it and sending the unsent lines again").ConfigureAwait(false);
         }
-        foreach (var line in LogFrame.Read(frames)) Fallback(line);
+        return false;
+    }
+
+    /// <summary>
+    /// Half-closes and checks the call ended well. A stream found broken only now may have lost
+    /// the last lines: re-open it and send <paramref name="kept"/> (the kept and the last lines) again.
+    /// </summary>
+    private async Task<bool> FinishAsync(ReadOnlySequence<byte> kept)
+    {
+        for (int attempt = 0; !_fallbackOnly && _call is { } call; attempt++)
+        {
+            Status status;
+            try { status = await call.FinishAsync(_shutdown.Token).ConfigureAwait(false); }
+            catch (OperationCanceledException) { break; }   // did not drain in time: stdout
+            if (status.StatusCode == StatusCode.OK) return true;
+            if (attempt == Backoff.MaxAttempts) break;
+            if (!await DropBrokenCallAsync(call, "log stream ended with an error; sending its last lines again", status).ConfigureAwait(false)
+                || !await DeliverAsync(kept, 0).ConfigureAwait(false))
+                break;
+        }
+        GiveUp(null);
+        return false;
+    }
+
+    /// <summary>Writes frames; false when the call is over or the write failed (a stall gives up for good).</summary>
+    private async Task<bool> TryWriteAsync(LogStreamCall call, ReadOnlySequence<byte> frames)
+    {
+        using var stall = CancellationTokenSource.CreateLinkedTokenSource(_shutdown.Token);
+        stall.CancelAfter(_options.StallTimeout);
+        try
+        {
+            if (call.Ended) return false;
+            if (!frames.IsEmpty) await call.WriteAsync(frames, stall.Token).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or HttpRequestException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+        {
+            if (stall.IsCancellationRequested && !_shutdown.IsCancellationRequested)
+                GiveUp($"the control plane stopped reading for {_options.StallTimeout.TotalSeconds:0} s");
+            return false;
+        }
+    }
+
+    /// <summary>Forgets a call that ended; true when its status says re-opening is worth it (then warns why).</summary>
+    private async Task<bool> DropBrokenCallAsync(LogStreamCall call, string warning, Status? ended = null)
+    {
+        var status = ended ?? await EndedStatusAsync(call).ConfigureAwait(false);
+        _call = null;
+        call.Dispose();
+        if (!IsTransient(status))
+        {
+            GiveUp(Describe(status));
+            return false;
+        }
+        _diagnostics.Warn(warning, Describe(status));
+        return true;
     }
 
     /// <summary>Starts a call and waits until it is on the wire; on failure retries on the Backoff schedule.</summary>
-    private async Task<bool> ConnectAsync()
+    private async Task<bool> ConnectAsync(bool opening)
     {
         for (int attempt = 1; !_fallbackOnly; attempt++)
         {
             var call = LogStreamCall.Start(_connection.Http, _connection.Address);
-            bool opened;
-            try { opened = await call.WaitOpenedAsync().WaitAsync(_options.OpenTimeout, _shutdown.Token).ConfigureAwait(false); }
+            Status status;
+            try
+            {
+                if (await call.WaitOpenedAsync().WaitAsync(_options.OpenTimeout, _shutdown.Token).ConfigureAwait(false))
+                {
+                    _call = call;
+                    return true;
+                }
+                status = await EndedStatusAsync(call).ConfigureAwait(false);
+            }
             catch (TimeoutException)
             {
-                opened = false;
-                call.Abort();
+                status = new Status(StatusCode.Unavailable, $"no answer within {_options.OpenTimeout.TotalSeconds:0} s");
             }
             catch (OperationCanceledException) { call.Dispose(); break; }
-            if (opened)
-            {
-                _call = call;
-                return true;
-            }
-            var status = await EndedStatusAsync(call).ConfigureAwait(false);
             _lastFailure = status;
             call.Dispose();
-            if (!IsTransient(status) || Backoff.Delay(attempt, _options.BackoffUnit) is not { } delay)
+            if (!IsTransient(status)) { GiveUp(Describe(status)); break; }
+            if (Backoff.Delay(attempt, _options.BackoffUnit) is not { } delay)
             {
-                GiveUp(Describe(status));
+                // Unreachable from the start fails the run, and OpenAsync says why; later on, the log goes to stdout.
+                GiveUp(opening ? null : Describe(status));
                 break;
             }
+            _diagnostics.Warn($"log stream could not be opened; retrying in {delay.TotalSeconds:0.###} s (retry {attempt} of {Backoff.MaxAttempts})", Describe(status));
             try { await Task.Delay(delay, _shutdown.Token).ConfigureAwait(false); }
             catch (OperationCanceledException) { break; }
         }
         return false;
+    }
+
+    /// <summary>
+    /// Where the kept part of sent frames starts: the first frame boundary with at most
+    /// <see cref="LogSinkOptions.ReplayBytes"/> after it. Each frame is stepped over once, when it leaves.
+    /// </summary>
+    private SequencePosition ReplayStart(ReadOnlySequence<byte> sent)
+    {
+        long excess = sent.Length - _options.ReplayBytes;
+        var reader = new SequenceReader<byte>(sent);
+        while (reader.Consumed < excess)
+        {
+            reader.Advance(1);   // the compressed flag
+            reader.TryReadBigEndian(out int length);
+            reader.Advance(length);
+        }
+        return reader.Position;
     }
 
     private static async Task<Status> EndedStatusAsync(LogStreamCall call)
@@ -220,6 +288,12 @@ public sealed class GrpcLogSink : ILogSink
         _call?.Abort();
         if (cause is not null)
             _diagnostics.Warn("log stream unavailable; task log lines go to the agent's stdout instead", cause);
+    }
+
+    /// <summary>Every line of the buffer to stdout: also the kept ones, which the control plane may not have read.</summary>
+    private void FallbackAll(ReadOnlySequence<byte> frames)
+    {
+        foreach (var line in LogFrame.Read(frames)) Fallback(line);
     }
 
     private void Fallback(Leoflow.Agent.V1.LogLine line)

@@ -11,4 +11,15 @@ public sealed record LogSinkOptions
 
     /// <summary>A write blocked this long means the control plane stopped reading: lines go to stdout.</summary>
     public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Bytes of already sent lines kept to be sent again when the stream breaks: 1 MiB. StreamLogs
+    /// has no acknowledgements, so lines written just before a reset may never have been read; the
+    /// server can only have that much unread, as HTTP/2 flow control stops the agent at the
+    /// stream's receive window (Kestrel's default is 768 KiB; grpc-go's starts at 64 KiB and grows
+    /// with the bandwidth-delay product, which is small inside a cluster). A reset thus costs at
+    /// most this much of the log twice, never a line lost. The window counts against
+    /// <see cref="GrpcLogSink.BufferBytes"/> and may be at most a quarter of it.
+    /// </summary>
+    public long ReplayBytes { get; init; } = 1024 * 1024;
 }

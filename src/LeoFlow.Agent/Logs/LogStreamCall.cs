@@ -99,11 +99,11 @@ internal sealed class LogStreamCall : IDisposable
         _endOfBody.TrySetResult();
     }
 
-    public void Dispose()
-    {
-        Abort();
-        _abort.Dispose();
-    }
+    /// <summary>
+    /// Aborts. The token source is left to the collector: the sink may abort a call from another
+    /// thread just as its pump drops it, and a second abort must stay harmless.
+    /// </summary>
+    public void Dispose() => Abort();
 
     private static Status? Grpc(HttpHeaders headers)
     {

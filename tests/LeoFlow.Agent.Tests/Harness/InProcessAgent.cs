@@ -18,10 +18,18 @@ public sealed class RunSetup
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(15);
     public TimeSpan GracePeriod { get; set; } = TimeSpan.FromSeconds(2);
     public TimeSpan BackoffUnit { get; set; } = TimeSpan.FromMilliseconds(20);
+    public TimeSpan RpcTimeout { get; set; } = TaskRunnerOptions.DefaultRpcTimeout;
+    public TimeSpan StallTimeout { get; set; } = new LogSinkOptions().StallTimeout;
     public Termination Termination { get; } = new();
 
     /// <summary>How to dial the control plane (TLS settings, token file); null: plaintext or TLS as the plane is, fixed token.</summary>
     public ChannelOptions? Channel { get; set; }
+
+    /// <summary>The bearer token the agent sends (null: the control plane's own).</summary>
+    public string? Token { get; set; }
+
+    /// <summary>Sees each diagnostic as the agent writes it (to synchronise on what the agent is doing).</summary>
+    public Action<DiagnosticLevel, string>? OnDiagnostic { get; set; }
 
     private static Dictionary<string, string> CurrentEnvironment()
     {
@@ -40,17 +48,25 @@ public static class InProcessAgent
 
     public static async Task<InProcessRun> RunAsync(DevControlPlane plane, Action<RunSetup>? configure = null)
     {
+        var address = new Uri((plane.UsesTls ? "https://" : "http://") + plane.Address);
+        var run = await RunAsync(address, plane.Script.Token, configure);
+        return new InProcessRun(run.Result, plane.Record, run.FallbackOutput, run.Diagnostics);
+    }
+
+    /// <summary>Runs against <paramref name="address"/>, where a control plane may not listen (yet, or any more).</summary>
+    public static async Task<AgentRun> RunAsync(Uri address, string token, Action<RunSetup>? configure = null)
+    {
         var setup = new RunSetup();
         configure?.Invoke(setup);
         var fallback = new MemoryStream();
         var diagnosticsOut = new MemoryStream();
-        var diagnostics = new JsonDiagnostics(diagnosticsOut, [plane.Script.Token]);
-        var address = new Uri((plane.UsesTls ? "https://" : "http://") + plane.Address);
-        using var connection = AgentChannel.Dial(setup.Channel ?? new ChannelOptions(address, TokenSource.Fixed(plane.Script.Token), null));
+        var diagnostics = new ObservedDiagnostics(new JsonDiagnostics(diagnosticsOut, [token]), setup.OnDiagnostic);
+        using var connection = AgentChannel.Dial(setup.Channel ?? new ChannelOptions(address, TokenSource.Fixed(setup.Token ?? token), null));
         var client = connection.Client;
         using var returnValue = ReturnValueFile.Create();
-        var runner = new TaskRunner(client, new PosixCommandRunner(setup.GracePeriod),
-            new GrpcLogSink(connection, diagnostics, new FallbackLogWriter(fallback)), returnValue, diagnostics,
+        var sink = new GrpcLogSink(connection, diagnostics, new FallbackLogWriter(fallback),
+            new LogSinkOptions { BackoffUnit = setup.BackoffUnit, StallTimeout = setup.StallTimeout });
+        var runner = new TaskRunner(client, new PosixCommandRunner(setup.GracePeriod), sink, returnValue, diagnostics,
             new TaskRunnerOptions
             {
                 Version = "test",
@@ -58,8 +74,9 @@ public static class InProcessAgent
                 Environment = setup.Environment,
                 HeartbeatInterval = setup.HeartbeatInterval,
                 BackoffUnit = setup.BackoffUnit,
+                RpcTimeout = setup.RpcTimeout,
             });
         var result = await runner.RunAsync(setup.Termination).WaitAsync(Timeout);
-        return new InProcessRun(result, plane.Record, Encoding.UTF8.GetString(fallback.ToArray()), Encoding.UTF8.GetString(diagnosticsOut.ToArray()));
+        return new AgentRun(result, Encoding.UTF8.GetString(fallback.ToArray()), Encoding.UTF8.GetString(diagnosticsOut.ToArray()));
     }
 }
