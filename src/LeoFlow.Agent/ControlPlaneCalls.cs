@@ -18,8 +18,10 @@ public enum RetryPolicy
 /// <summary>
 /// Runs unary RPCs with a deadline each and retries the policy's failures on the
 /// <see cref="Backoff"/> schedule, so a control plane that is restarting costs a delay, not the task.
+/// A terminated task does not stop the retries: its FAILED report matters most then, and the
+/// schedule is bounded anyway.
 /// </summary>
-public sealed class ControlPlaneCalls(IDiagnostics diagnostics, TimeSpan timeout, TimeSpan backoffUnit, CancellationToken giveUp)
+public sealed class ControlPlaneCalls(IDiagnostics diagnostics, TimeSpan timeout, TimeSpan backoffUnit)
 {
     public async Task<T> CallAsync<T>(string name, Func<CallOptions, AsyncUnaryCall<T>> call, RetryPolicy policy = RetryPolicy.Transient, CancellationToken cancel = default)
     {
@@ -35,11 +37,10 @@ public sealed class ControlPlaneCalls(IDiagnostics diagnostics, TimeSpan timeout
             {
                 failure = e;
             }
-            if (!ShouldRetry(failure, policy) || giveUp.IsCancellationRequested || Backoff.Delay(attempt, backoffUnit) is not { } delay)
+            if (!ShouldRetry(failure, policy) || cancel.IsCancellationRequested || Backoff.Delay(attempt, backoffUnit) is not { } delay)
                 throw attempt == 1 && !IsBareDeadline(failure) ? failure : Explained(failure, attempt);
             diagnostics.Warn($"{name} failed; retrying in {delay.TotalSeconds:0.###} s (retry {attempt} of {Backoff.MaxAttempts})", Describe(Explained(failure, 1)));
-            try { await Task.Delay(delay, giveUp).ConfigureAwait(false); }
-            catch (OperationCanceledException) { /* stopping: one last attempt, then give up */ }
+            await Task.Delay(delay).ConfigureAwait(false);
         }
     }
 

@@ -40,6 +40,25 @@ public sealed class TransientFailureTests
     }
 
     [Fact]
+    public async Task TheFailedReportOfATerminatedTaskIsStillRetried()
+    {
+        var script = Tasks.Bash("echo ready; sleep 300");
+        script.FailFirst("ReportState:FAILED", 2);
+        await using var plane = await DevControlPlane.StartAsync(script);
+        var run = InProcessAgent.RunAsync(plane, s =>
+        {
+            plane.Record.WhenLineAsync(l => l.Message == "ready").ContinueWith(_ => s.Termination.Request("terminated by SIGTERM"));
+        });
+
+        var result = await run;
+        Assert.False(result.Result.Succeeded);
+        var final = await plane.Record.Final();
+        Assert.Equal(TaskState.Failed, final.State);
+        Assert.StartsWith("terminated by SIGTERM", final.ErrorMessage);
+        Assert.Equal(3, plane.Record.Events.Count(e => e.What == "ReportState:FAILED"));
+    }
+
+    [Fact]
     public async Task AWrongTokenIsNotRetried()
     {
         await using var plane = await DevControlPlane.StartAsync(Tasks.Bash("echo should not run"));
