@@ -19,15 +19,15 @@ internal sealed record BenchOptions
 
     public bool Runs(string benchmark) => Only.Count == 0 || Only.Contains(benchmark);
 
-    public int StartupRuns => Quick ? 5 : 15;
+    public int StartupRuns => Quick ? 5 : 30;
     public int LifecycleRuns => Quick ? 10 : 30;
     public int WarmupRuns => 2;
     public int ThroughputLines => LinesOverride ?? (Quick ? 100_000 : 1_000_000);
 
     /// <summary>--lines: another size for the throughput runs (profiling).</summary>
     public int? LinesOverride { get; init; }
-    public int ThroughputRuns => Quick ? 3 : 5;
-    public int DevPlaneThroughputRuns => Quick ? 2 : 3;
+    public int ThroughputRuns => Quick ? 3 : 7;
+    public int DevPlaneThroughputRuns => Quick ? 2 : 5;
     public int IdleRuns => Quick ? 2 : 3;
     public TimeSpan IdleWindow => Quick ? TimeSpan.FromSeconds(2) : TimeSpan.FromSeconds(10);
 

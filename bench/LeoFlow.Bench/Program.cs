@@ -24,7 +24,8 @@ await Step("lifecycle", "lifecycle overhead", () => LifecycleBench.RunAsync(opti
 await Step("throughput", "log throughput and peak RSS", () => ThroughputBench.RunAsync(options, sink, report));
 await Step("idle", "idle CPU", () => IdleBench.RunAsync(options, sink, report));
 
-string markdown = MarkdownWriter.Render(options, report, machine, wall.Elapsed);
+string loadAtEnd = string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+string markdown = MarkdownWriter.Render(options, report, machine, wall.Elapsed, loadAtEnd);
 Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(options.Output))!);
 await File.WriteAllTextAsync(options.Output, markdown);
 Console.Out.WriteLine();

@@ -14,22 +14,3 @@ internal sealed class Report
         return section;
     }
 }
-
-/// <summary>One metric: the command behind it, its repeated measurements beside their reference, and notes.</summary>
-internal sealed class Section(string title, string command)
-{
-    public string Title { get; } = title;
-    public string Command { get; } = command;
-    public List<Samples> Rows { get; } = [];
-    public List<string> Notes { get; } = [];
-
-    public Samples Row(string label, string unit)
-    {
-        var row = new Samples(label, unit);
-        Rows.Add(row);
-        return row;
-    }
-}
-
-/// <summary>A target of design.md §4 and whether this run met it (null: not measured).</summary>
-internal sealed record Target(string What, string Goal, string Measured, bool? Met);
