@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using System.Text;
+using Leoflow.Agent.V1;
+using LeoFlow.ControlPlane;
+
+namespace LeoFlow.Bench.Benchmarks;
+
+/// <summary>
+/// Log throughput and the agent's peak RSS while shipping it: a task cats N lines of 100 bytes;
+/// the control plane checks that line numbers arrive as 1..N (none lost, order kept). The rate is
+/// N over the time from the first log frame's arrival ("task started", sent just before the
+/// spawn) to the arrival of the last line. The reference is the raw pipe: cat FILE | wc -l.
+/// </summary>
+internal static class ThroughputBench
+{
+    public const double TargetLinesPerSecond = 500_000;
+    public const double TargetPeakRssMb = 20;
+
+    public static async Task RunAsync(BenchOptions options, SinkPlane sink, Report report)
+    {
+        int lines = options.ThroughputLines;
+        string file = Generate(lines);
+        try
+        {
+            string agent = AgentEnvironment.Relative(options, options.Agent);
+            var section = report.Add($"Log throughput: {lines:N0} lines of {BenchOptions.LineBytes} bytes",
+                $"{AgentEnvironment.Shell(options)} {agent}\n" +
+                $"# task: bash -c 'cat {file}' (line i is i, zero-padded to 9 digits, then 'x' up to 99 bytes, then a newline)\n" +
+                "# served by the minimal sink (bench/LeoFlow.Bench/SinkPlane.cs), then by the dev control plane (tests/LeoFlow.ControlPlane)\n" +
+                $"bash -c 'cat {file} | wc -l'   # the reference: the raw pipe rate of the same bytes");
+            var raw = section.Row("reference: cat FILE | wc -l (raw pipe), exec → exit", "lines/s");
+            var rawMb = section.Row("reference: raw pipe", "MB/s");
+            var sinkLines = section.Row("agent → minimal sink", "lines/s");
+            var sinkMb = section.Row("agent → minimal sink", "MB/s");
+            var sinkExit = section.Row("agent → minimal sink: exec → agent exit", "ms");
+            var sinkCpu = section.Row("agent → minimal sink: agent CPU (utime+stime) per million lines", "s");
+            var devLines = section.Row("agent → dev control plane", "lines/s");
+            var devMb = section.Row("agent → dev control plane", "MB/s");
+            var devExit = section.Row("agent → dev control plane: exec → agent exit", "ms");
+            var devCpu = section.Row("agent → dev control plane: agent CPU (utime+stime) per million lines", "s");
+            var rssSection = report.Add($"Peak RSS of the agent while shipping {lines:N0} lines",
+                "VmHWM from /proc/<agent pid>/status, sampled every 20 ms during the throughput runs above\n" +
+                "and once more when the agent reports its final state (it is alive, waiting for the answer)");
+            var sinkRss = rssSection.Row("agent → minimal sink: peak RSS", "MB");
+            var devRss = rssSection.Row("agent → dev control plane: peak RSS", "MB");
+            double megabytes = (double)lines * BenchOptions.LineBytes / 1e6;
+
+            for (int run = 0; run < options.ThroughputRuns; run++)
+            {
+                using var wc = Child.Start("bash", ["-c", $"cat {file} | wc -l"], new Dictionary<string, string>());
+                await wc.WaitSuccessAsync("cat | wc -l");
+                if (wc.Stdout.Trim() != lines.ToString(System.Globalization.CultureInfo.InvariantCulture))
+                    throw new BenchException($"wc -l counted {wc.Stdout.Trim()} lines, not {lines}");
+                raw.Add(lines / (wc.ExecToExitMs / 1000));
+                rawMb.Add(megabytes / (wc.ExecToExitMs / 1000));
+            }
+            var spec = new TaskSpec { Operator = "bash", Entrypoint = $"cat {file}" };
+            for (int run = 0; run < options.ThroughputRuns; run++)
+            {
+                var sinkRun = sink.Begin(spec);
+                using var child = Child.Start(options.Agent, [], AgentEnvironment.For(options, sink.Address), samplePeakRss: true);
+                sinkRun.Agent = child;
+                await child.WaitSuccessAsync("agent");
+                Check("minimal sink", lines, sinkRun.Logs.Numbered, sinkRun.Logs.LastNumber, sinkRun.Logs.OutOfOrder);
+                double seconds = Stopwatch.GetElapsedTime(sinkRun.FirstFrame, sinkRun.LastLine).TotalSeconds;
+                sinkLines.Add(lines / seconds);
+                sinkMb.Add(megabytes / seconds);
+                sinkExit.Add(child.ExecToExitMs);
+                sinkCpu.Add(child.CpuTicks / ProcFs.TicksPerSecond * 1e6 / lines);
+                sinkRss.Add(child.PeakRssKib * 1024 / 1e6);
+            }
+            for (int run = 0; run < options.DevPlaneThroughputRuns; run++)
+            {
+                var (seconds, exitMs, rssKib, cpuTicks) = await DevPlaneRunAsync(options, spec, lines);
+                devLines.Add(lines / seconds);
+                devMb.Add(megabytes / seconds);
+                devExit.Add(exitMs);
+                devCpu.Add(cpuTicks / ProcFs.TicksPerSecond * 1e6 / lines);
+                devRss.Add(rssKib * 1024 / 1e6);
+            }
+            section.Notes.Add($"Every run: all {lines:N0} lines arrived, numbered 1..{lines:N0} in order (checked by the control plane); " +
+                "the agent's framing lines are not counted.");
+            section.Notes.Add($"Ratio to the raw pipe (medians): minimal sink {sinkLines.Median / raw.Median:0.00}, dev control plane {devLines.Median / raw.Median:0.00}.");
+            rssSection.Notes.Add("MB = 10^6 bytes. The reference, the same agent with a silent task, is in the idle section below.");
+            report.Targets.Add(new Target("log lines delivered (minimal sink)", $"≥ {TargetLinesPerSecond:N0} lines/s, zero lost",
+                $"{sinkLines.Median:N0} lines/s (median), zero lost", sinkLines.Median >= TargetLinesPerSecond));
+            report.Targets.Add(new Target("log lines delivered (dev control plane)", $"≥ {TargetLinesPerSecond:N0} lines/s, zero lost",
+                $"{devLines.Median:N0} lines/s (median), zero lost", devLines.Median >= TargetLinesPerSecond));
+            double worstRss = Math.Max(sinkRss.Max, devRss.Max);
+            report.Targets.Add(new Target("peak RSS while shipping logs", $"≤ {TargetPeakRssMb} MB (design.md §4: ≤ 24 MB)",
+                $"{worstRss:0.0} MB (highest of all throughput runs)", worstRss <= TargetPeakRssMb));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    private static async Task<(double Seconds, double ExitMs, long PeakRssKib, long CpuTicks)> DevPlaneRunAsync(BenchOptions options, TaskSpec spec, int lines)
+    {
+        var script = new ControlPlaneScript { Token = BenchOptions.Token, Spec = spec };
+        long first = 0, last = 0, numbered = 0, lastNumber = 0, outOfOrder = 0;
+        await using (var plane = await DevControlPlane.StartAsync(script))
+        {
+            plane.Record.LineReceived += line =>
+            {
+                long now = Stopwatch.GetTimestamp();
+                if (first == 0) first = now;
+                if (line.LineNumber == 0) return;
+                numbered++;
+                if (line.LineNumber != lastNumber + 1) outOfOrder++;
+                lastNumber = line.LineNumber;
+                last = now;
+            };
+            using var child = Child.Start(options.Agent, [], AgentEnvironment.For(options, plane.Address), samplePeakRss: true);
+            _ = plane.Record.FinalState.ContinueWith(_ => child.SampleFinal(), TaskScheduler.Default);
+            await child.WaitSuccessAsync("agent");
+            Check("dev control plane", lines, numbered, lastNumber, outOfOrder);
+            if (plane.Record.Lines.Count(l => l.LineNumber != 0) != lines) throw new BenchException("the dev control plane's record disagrees with its line events");
+            return (Stopwatch.GetElapsedTime(first, last).TotalSeconds, child.ExecToExitMs, child.PeakRssKib, child.CpuTicks);
+        }
+    }
+
+    private static void Check(string plane, int expected, long numbered, long lastNumber, long outOfOrder)
+    {
+        if (numbered != expected || lastNumber != expected || outOfOrder != 0)
+            throw new BenchException($"{plane}: {numbered:N0} of {expected:N0} lines arrived, last number {lastNumber:N0}, {outOfOrder:N0} out of order");
+    }
+
+    /// <summary>N lines of exactly <see cref="BenchOptions.LineBytes"/> bytes: the line number, zero-padded, then filler.</summary>
+    private static string Generate(int lines)
+    {
+        string path = Path.Join(Path.GetTempPath(), $"leoflow-bench-{Environment.ProcessId}-{lines}.txt");
+        using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
+        var line = new byte[BenchOptions.LineBytes];
+        line.AsSpan().Fill((byte)'x');
+        line[^1] = (byte)'\n';
+        for (int i = 1; i <= lines; i++)
+        {
+            Encoding.ASCII.GetBytes(i.ToString("D9", System.Globalization.CultureInfo.InvariantCulture), line);
+            file.Write(line);
+        }
+        return path;
+    }
+}
