@@ -148,7 +148,7 @@ public sealed class TaskRunner
 
     private async Task<RunOutcome> ExecuteAsync(string[] argv, TaskEnvironment environment, TaskSpec spec, Termination termination)
     {
-        await _log.FramingAsync(LogLevel.Info, "▸ task started");
+        _log.Framing(LogLevel.Info, "▸ task started");
         int timeout = spec.ExecutionTimeoutSeconds;
         using var timer = timeout > 0
             ? new Timer(_ => termination.Request($"timed out after {timeout} s"), null, TimeSpan.FromSeconds(timeout), Timeout.InfiniteTimeSpan)
@@ -168,7 +168,7 @@ public sealed class TaskRunner
         }
         bool succeeded = failure is null && run.Exit.ExitCode == 0;
         string duration = GoDuration.Format(run.Duration);
-        await _log.FramingAsync(succeeded ? LogLevel.Info : LogLevel.Error, succeeded
+        _log.Framing(succeeded ? LogLevel.Info : LogLevel.Error, succeeded
             ? $"✓ task succeeded in {duration}"
             : $"✗ task failed (exit {run.Exit.ExitCode}) in {duration}" + (failure is null ? "" : ": " + failure));
         await _sink.CloseAsync(_options.LogDrainTimeout);
@@ -205,7 +205,7 @@ public sealed class TaskRunner
     private async Task<TaskResult> FailBeforeStartAsync(TaskFailedException e, ControlPlaneCalls calls)
     {
         _diagnostics.Error("task failed before it started", e.Message);
-        await _log.FramingAsync(LogLevel.Error, $"✗ task failed before start: {e.Message}");
+        _log.Framing(LogLevel.Error, $"✗ task failed before start: {e.Message}");
         await _sink.CloseAsync(_options.LogDrainTimeout);
         try { await ReportAsync(calls, TaskState.Failed, e.ExitCode, e.Message); }
         catch (RpcException r) { _diagnostics.Error("reporting FAILED", ControlPlaneCalls.Describe(r)); }

@@ -14,16 +14,23 @@ public sealed class FallbackLogWriter(Stream output)
     /// <summary>The process's own standard output.</summary>
     public static FallbackLogWriter StandardOutput { get; } = new(System.Console.OpenStandardOutput());
 
-    public void Write(LogLine line)
+    /// <summary>A line taken back from the stream's buffer.</summary>
+    public void Write(LogLine line) => Write(line.Stream, line.Level, Encoding.UTF8.GetBytes(line.Message));
+
+    public void Write(in LogEntry entry) => Write(entry.Stream, entry.Level, entry.Message);
+
+    private void Write(string stream, LogLevel level, ReadOnlySpan<byte> message)
     {
-        string level = line.Level switch
-        {
-            LogLevel.Error => "ERROR", LogLevel.Warn => "WARN", LogLevel.Debug => "DEBUG", _ => "INFO",
-        };
-        var text = Encoding.UTF8.GetBytes($"[{line.Stream} {level}] {line.Message}\n");
+        string prefix = $"[{stream} {level switch { LogLevel.Error => "ERROR", LogLevel.Warn => "WARN", LogLevel.Debug => "DEBUG", _ => "INFO" }}] ";
         lock (_lock)
         {
-            try { output.Write(text); output.Flush(); }
+            try
+            {
+                output.Write(Encoding.UTF8.GetBytes(prefix));
+                output.Write(message);
+                output.WriteByte((byte)'\n');
+                output.Flush();
+            }
             catch (IOException) { /* our own stdout is gone: there is nowhere left to write */ }
         }
     }

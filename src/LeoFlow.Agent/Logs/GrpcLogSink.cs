@@ -27,7 +27,7 @@ public sealed class GrpcLogSink : ILogSink
     private readonly FallbackLogWriter _fallback;
     private readonly LogSinkOptions _options;
     private readonly Pipe _pipe = new(new PipeOptions(pauseWriterThreshold: BufferBytes, resumeWriterThreshold: BufferBytes / 2, useSynchronizationContext: false));
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly Lock _writeLock = new();
     private readonly CancellationTokenSource _shutdown = new();
     private LogStreamCall? _call;
     private Task _pump = Task.CompletedTask;
@@ -64,33 +64,43 @@ public sealed class GrpcLogSink : ILogSink
             : null;   // reachable, but it refused the log stream: the log goes to stdout, the task runs
     }
 
-    public async ValueTask WriteAsync(LogRecord record)
+    public void Write(in LogEntry entry)
     {
-        await _writeLock.WaitAsync().ConfigureAwait(false);
-        try
+        var message = LogFrame.Utf8Message(entry.Message);
+        var valid = new LogEntry(entry.Time, entry.Level, entry.Stream, entry.Number, message);
+        lock (_writeLock)
         {
             if (_closed)
             {
-                Fallback(record.ToLogLine());
+                Interlocked.Increment(ref _fallbackLines);
+                _fallback.Write(valid);
                 return;
             }
-            int size = LogFrame.Size(record);
-            LogFrame.Write(record, _pipe.Writer.GetSpan(size));
+            int size = LogFrame.Size(valid);
+            LogFrame.Write(valid, _pipe.Writer.GetSpan(size));
             _pipe.Writer.Advance(size);
-            await _pipe.Writer.FlushAsync().ConfigureAwait(false);   // waits while the buffer is full
         }
-        finally
+    }
+
+    public void Flush()
+    {
+        // Under the lock: the pipe allows one flush at a time, and a writer that finds the
+        // buffer full must wait as well, so both pipes' threads stop while the pump catches up.
+        lock (_writeLock)
         {
-            _writeLock.Release();
+            if (_closed) return;
+            var flush = _pipe.Writer.FlushAsync();
+            if (!flush.IsCompleted) flush.AsTask().GetAwaiter().GetResult();
         }
     }
 
     public async Task CloseAsync(TimeSpan timeout)
     {
-        await _writeLock.WaitAsync().ConfigureAwait(false);
-        _closed = true;
-        await _pipe.Writer.CompleteAsync().ConfigureAwait(false);
-        _writeLock.Release();
+        lock (_writeLock)
+        {
+            _closed = true;
+            _pipe.Writer.Complete();
+        }
 
         using var deadline = new CancellationTokenSource(timeout);
         try

@@ -9,8 +9,14 @@ public interface ILogSink
     /// </summary>
     Task<string?> OpenAsync();
 
-    /// <summary>Queues a line; completes when there is room (back-pressure), never throws.</summary>
-    ValueTask WriteAsync(LogRecord record);
+    /// <summary>Queues a line (its bytes are copied); never throws.</summary>
+    void Write(in LogEntry entry);
+
+    /// <summary>
+    /// Hands the queued lines on as one batch. Blocks while the buffer is full: the one place
+    /// where a slow control plane pushes back, so writing and flushing are two steps.
+    /// </summary>
+    void Flush();
 
     /// <summary>Delivers what is queued, half-closes and drains, within <paramref name="timeout"/>.</summary>
     Task CloseAsync(TimeSpan timeout);

@@ -6,9 +6,11 @@ using Leoflow.Agent.V1;
 namespace LeoFlow.Agent.Logs;
 
 /// <summary>
-/// Encodes a <see cref="LogRecord"/> straight into a gRPC length-prefixed frame holding the
+/// Encodes a <see cref="LogEntry"/> straight into a gRPC length-prefixed frame holding the
 /// protobuf encoding of <c>LogLine</c> (fields in number order, defaults omitted: byte for byte
-/// what Google.Protobuf writes), so many lines can share one buffer and one HTTP/2 DATA frame.
+/// what Google.Protobuf writes), so many lines can share one buffer and one HTTP/2 DATA frame,
+/// and a line costs no object at all. The message must be valid UTF-8 (proto3 strings are; the
+/// old agent's stream died on the first invalid byte): <see cref="Utf8Message"/> repairs it.
 /// </summary>
 public static class LogFrame
 {
@@ -18,10 +20,10 @@ public static class LogFrame
     private const long UnixEpochTicks = 621_355_968_000_000_000;
 
     /// <summary>The frame's size in bytes, header included.</summary>
-    public static int Size(in LogRecord record) => HeaderSize + PayloadSize(record, out _, out _);
+    public static int Size(in LogEntry record) => HeaderSize + PayloadSize(record, out _, out _);
 
     /// <summary>Writes the frame into <paramref name="destination"/>; returns the bytes written.</summary>
-    public static int Write(in LogRecord record, Span<byte> destination)
+    public static int Write(in LogEntry record, Span<byte> destination)
     {
         int payload = PayloadSize(record, out int timeSize, out int messageBytes);
         destination[0] = 0;
@@ -38,7 +40,8 @@ public static class LogFrame
         {
             span[pos++] = 0x1A;
             pos += WriteVarint(span[pos..], (ulong)messageBytes);
-            pos += Encoding.UTF8.GetBytes(record.Message, span[pos..]);
+            record.Message.CopyTo(span[pos..]);
+            pos += messageBytes;
         }
         if (record.Stream.Length > 0)                           // 4: stream (ASCII names)
         {
@@ -49,6 +52,13 @@ public static class LogFrame
         if (record.Number != 0) { span[pos++] = 0x28; pos += WriteVarint(span[pos..], (ulong)record.Number); } // 5: line_number
         return HeaderSize + pos;
     }
+
+    /// <summary>
+    /// The message as valid UTF-8: itself when it is (the common case, checked without copying),
+    /// else with each invalid sequence replaced by U+FFFD.
+    /// </summary>
+    public static ReadOnlySpan<byte> Utf8Message(ReadOnlySpan<byte> message) =>
+        System.Text.Unicode.Utf8.IsValid(message) ? message : Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(message));
 
     /// <summary>Splits a buffer of whole frames back into lines (the stdout fallback, tests).</summary>
     public static IEnumerable<LogLine> Read(ReadOnlySequence<byte> frames)
@@ -64,11 +74,11 @@ public static class LogFrame
         return lines;
     }
 
-    private static int PayloadSize(in LogRecord record, out int timeSize, out int messageBytes)
+    private static int PayloadSize(in LogEntry record, out int timeSize, out int messageBytes)
     {
         var (seconds, nanos) = Split(record.Time);
         timeSize = (seconds != 0 ? 1 + VarintSize((ulong)seconds) : 0) + (nanos != 0 ? 1 + VarintSize((ulong)nanos) : 0);
-        messageBytes = Encoding.UTF8.GetByteCount(record.Message);
+        messageBytes = record.Message.Length;
         int size = 1 + VarintSize((ulong)timeSize) + timeSize;
         if (record.Level != 0) size += 1 + VarintSize((ulong)record.Level);
         if (messageBytes > 0) size += 1 + VarintSize((ulong)messageBytes) + messageBytes;

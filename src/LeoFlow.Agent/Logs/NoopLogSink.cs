@@ -4,6 +4,7 @@ namespace LeoFlow.Agent.Logs;
 public sealed class NoopLogSink : ILogSink
 {
     public Task<string?> OpenAsync() => Task.FromResult<string?>(null);
-    public ValueTask WriteAsync(LogRecord record) => ValueTask.CompletedTask;
+    public void Write(in LogEntry entry) { }
+    public void Flush() { }
     public Task CloseAsync(TimeSpan timeout) => Task.CompletedTask;
 }

@@ -1,3 +1,4 @@
+using System.Text;
 using LeoFlow.Agent.Process;
 using Leoflow.Agent.V1;
 
@@ -12,10 +13,21 @@ public sealed class TaskLog(ILogSink sink) : ILineWriter
 {
     private long _stdout, _stderr;
 
-    public ValueTask WriteLineAsync(OutputStream stream, string line) => stream == OutputStream.Stdout
-        ? sink.WriteAsync(new LogRecord(DateTime.UtcNow, LogLevel.Info, "stdout", Interlocked.Increment(ref _stdout), line))
-        : sink.WriteAsync(new LogRecord(DateTime.UtcNow, LogLevel.Error, "stderr", Interlocked.Increment(ref _stderr), line));
+    public void WriteLine(OutputStream stream, ReadOnlySpan<byte> line)
+    {
+        // Each stream is read by one thread: its counter needs no lock.
+        var entry = stream == OutputStream.Stdout
+            ? new LogEntry(DateTime.UtcNow, LogLevel.Info, "stdout", ++_stdout, line)
+            : new LogEntry(DateTime.UtcNow, LogLevel.Error, "stderr", ++_stderr, line);
+        sink.Write(entry);
+    }
+
+    public void Flush() => sink.Flush();
 
     /// <summary>A line of the agent's own about the task (start, end, why it failed).</summary>
-    public ValueTask FramingAsync(LogLevel level, string text) => sink.WriteAsync(new LogRecord(DateTime.UtcNow, level, "agent", 0, text));
+    public void Framing(LogLevel level, string text)
+    {
+        sink.Write(new LogEntry(DateTime.UtcNow, level, "agent", 0, Encoding.UTF8.GetBytes(text)));
+        sink.Flush();
+    }
 }

@@ -3,9 +3,18 @@ namespace LeoFlow.Agent.Process;
 /// <summary>Which of the task's pipes a line came from.</summary>
 public enum OutputStream { Stdout, Stderr }
 
-/// <summary>Receives the task's output, one complete line at a time, in pipe order.</summary>
+/// <summary>
+/// Receives the task's output, one complete line at a time, in pipe order, as the raw bytes the
+/// task wrote (without the newline; possibly not valid UTF-8). Called from the pipe's own thread.
+/// </summary>
 public interface ILineWriter
 {
-    /// <summary>Completes when the line is queued; awaiting it is how back-pressure reaches the pipe.</summary>
-    ValueTask WriteLineAsync(OutputStream stream, string line);
+    /// <summary>Queues a line; the bytes are copied before it returns.</summary>
+    void WriteLine(OutputStream stream, ReadOnlySpan<byte> line);
+
+    /// <summary>
+    /// The lines of one pipe read are all written: hand them on as one batch. Blocks while the
+    /// log buffer is full, which is how back-pressure reaches the task's pipe.
+    /// </summary>
+    void Flush();
 }

@@ -1,15 +1,13 @@
 using System.Buffers;
-using System.Text;
 
 namespace LeoFlow.Agent.Process;
 
 /// <summary>
-/// Cuts a pipe's raw bytes into lines: on <c>\n</c> only, a trailing <c>\r</c> dropped, each
-/// complete line decoded as UTF-8 once (so a multibyte character split across reads stays whole
-/// and invalid bytes become U+FFFD instead of breaking the log stream), lines longer than
-/// <see cref="MaxLineBytes"/> cut into several at a character boundary, and the last line
-/// delivered even without a newline. One pooled buffer per pipe; the only allocation per line is
-/// the line's string.
+/// Cuts a pipe's raw bytes into lines: on <c>\n</c> only, a trailing <c>\r</c> dropped, lines
+/// longer than <see cref="MaxLineBytes"/> cut into several at a character boundary (so a
+/// multibyte character is never split), and the last line delivered even without a newline.
+/// Lines are handed on as spans of one pooled buffer per pipe: nothing is allocated per line, and
+/// only whole lines ever reach the encoder, which replaces invalid UTF-8 (see Logs/LogFrame).
 /// </summary>
 public static class LineSplitter
 {
@@ -38,7 +36,7 @@ public static class LineSplitter
                     if (start == 0)
                     {
                         int cut = CutPoint(buffer.AsSpan(0, MaxLineBytes));
-                        Deliver(writer, stream, Decode(buffer.AsSpan(0, cut), trimCr: false));
+                        writer.WriteLine(stream, buffer.AsSpan(0, cut));
                         start = cut;
                         continued = true;
                     }
@@ -57,15 +55,17 @@ public static class LineSplitter
                     nl += scan;
                     var line = buffer.AsSpan(start, nl - start);
                     if (!(continued && IsEmptyLine(line)))
-                        Deliver(writer, stream, Decode(line, trimCr: true));
+                        writer.WriteLine(stream, TrimCr(line));
                     continued = false;
                     start = scan = nl + 1;
                 }
                 if (start == end) start = end = 0;
+                writer.Flush();
             }
             var last = buffer.AsSpan(start, end - start);
             if (!last.IsEmpty && !(continued && IsEmptyLine(last)))
-                Deliver(writer, stream, Decode(last, trimCr: true));
+                writer.WriteLine(stream, TrimCr(last));
+            writer.Flush();
         }
         finally
         {
@@ -73,19 +73,9 @@ public static class LineSplitter
         }
     }
 
-    private static void Deliver(ILineWriter writer, OutputStream stream, string line)
-    {
-        var queued = writer.WriteLineAsync(stream, line);
-        if (!queued.IsCompletedSuccessfully) queued.AsTask().GetAwaiter().GetResult();
-    }
-
     private static bool IsEmptyLine(ReadOnlySpan<byte> line) => line.IsEmpty || line is [(byte)'\r'];
 
-    private static string Decode(ReadOnlySpan<byte> line, bool trimCr)
-    {
-        if (trimCr && line.Length > 0 && line[^1] == (byte)'\r') line = line[..^1];
-        return Encoding.UTF8.GetString(line);
-    }
+    private static ReadOnlySpan<byte> TrimCr(ReadOnlySpan<byte> line) => line is [.., (byte)'\r'] ? line[..^1] : line;
 
     /// <summary>
     /// Where to cut a full buffer: at a character boundary, and before a final <c>\r</c> so that

@@ -15,9 +15,12 @@ public sealed class RecordingLineWriter : ILineWriter
 
     public IReadOnlyList<string> Texts => Lines.Select(l => l.Line).ToArray();
 
-    public ValueTask WriteLineAsync(OutputStream stream, string line)
+    /// <summary>Lines are kept as text, decoded as the log's encoder would (invalid bytes → U+FFFD).</summary>
+    public void WriteLine(OutputStream stream, ReadOnlySpan<byte> line)
     {
-        lock (_lock) _lines.Add((stream, line));
-        return ValueTask.CompletedTask;
+        string text = System.Text.Encoding.UTF8.GetString(line);
+        lock (_lock) _lines.Add((stream, text));
     }
+
+    public void Flush() { }
 }

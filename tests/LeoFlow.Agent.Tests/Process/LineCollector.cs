@@ -8,11 +8,13 @@ internal sealed class LineCollector : ILineWriter
     private readonly Lock _lock = new();
     private readonly List<(OutputStream Stream, string Line)> _lines = [];
 
-    public ValueTask WriteLineAsync(OutputStream stream, string line)
+    public void WriteLine(OutputStream stream, ReadOnlySpan<byte> line)
     {
-        lock (_lock) _lines.Add((stream, line));
-        return ValueTask.CompletedTask;
+        string text = System.Text.Encoding.UTF8.GetString(line);
+        lock (_lock) _lines.Add((stream, text));
     }
+
+    public void Flush() { }
 
     public IReadOnlyList<string> Of(OutputStream stream)
     {

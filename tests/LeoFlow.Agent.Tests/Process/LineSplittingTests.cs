@@ -91,7 +91,7 @@ public sealed class LineSplittingTests
 
         var pump = Task.Run(() => LineSplitter.Pump(new MemoryStream(source), OutputStream.Stdout, writer));
         await writer.FirstWrite.WaitAsync(TimeSpan.FromSeconds(60));
-        Assert.False(pump.IsCompleted);   // waiting for room after the first line
+        Assert.False(pump.IsCompleted);   // held in Flush until there is room
         writer.Open();
         await pump.WaitAsync(TimeSpan.FromSeconds(60));
 
@@ -124,11 +124,13 @@ public sealed class LineSplittingTests
 
         public void Open() => _gate.SetResult();
 
-        public ValueTask WriteLineAsync(OutputStream stream, string line)
+        public void WriteLine(OutputStream stream, ReadOnlySpan<byte> line)
         {
-            _lines.Add(line);   // one pump, one thread: no lock needed
+            _lines.Add(Encoding.UTF8.GetString(line));   // one pump, one thread: no lock needed
             _first.TrySetResult();
-            return new ValueTask(_gate.Task);
         }
+
+        /// <summary>No room until opened: the pump's thread waits here, as with a full log buffer.</summary>
+        public void Flush() => _gate.Task.GetAwaiter().GetResult();
     }
 }
