@@ -20,7 +20,7 @@ namespace LeoFlow.Agent.Logs;
 public sealed class GrpcLogSink : ILogSink
 {
     /// <summary>Encoded bytes buffered between the task's pipes and the stream (back-pressure above).</summary>
-    public const long BufferBytes = 8 * 1024 * 1024;
+    public const long BufferBytes = 4 * 1024 * 1024;
 
     private readonly AgentConnection _connection;
     private readonly IDiagnostics _diagnostics;
