@@ -64,7 +64,7 @@ internal sealed class AgentServiceImpl(ControlPlaneScript script, ControlPlaneRe
             {
                 record.AddLine(requestStream.Current);
                 received++;
-                if (stream == 1 && received == script.BreakLogStreamAfterLines)
+                if ((stream == 1 || script.BreakEveryLogStream) && received == script.BreakLogStreamAfterLines)
                 {
                     context.GetHttpContext().Abort();   // RST_STREAM: whatever the agent sent after this is lost
                     return;

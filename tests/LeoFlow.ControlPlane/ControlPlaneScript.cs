@@ -64,6 +64,9 @@ public sealed class ControlPlaneScript
     /// <summary>The first StreamLogs call is reset (RST_STREAM) once this many lines arrived on it (0: never).</summary>
     public int BreakLogStreamAfterLines { get; set; }
 
+    /// <summary>With <see cref="BreakLogStreamAfterLines"/>: break every StreamLogs call, not only the first.</summary>
+    public bool BreakEveryLogStream { get; set; }
+
     /// <summary>
     /// Every StreamLogs call stops reading once this many lines arrived on it, without ending: the
     /// agent's writes block when HTTP/2 flow control runs out (0: never).

@@ -35,6 +35,11 @@ public sealed class GrpcLogSink : ILogSink
     private volatile bool _fallbackOnly;
     private long _fallbackLines;
     private Status? _lastFailure;
+    private long _openedAt;
+    private int _recentBreaks;
+
+    /// <summary>A stream that lived this long before it broke was healthy: its break restarts the re-open schedule.</summary>
+    private static readonly TimeSpan HealthyStream = TimeSpan.FromSeconds(30);
 
     public GrpcLogSink(AgentConnection connection, IDiagnostics diagnostics, FallbackLogWriter fallback, LogSinkOptions? options = null)
     {
@@ -162,9 +167,28 @@ public sealed class GrpcLogSink : ILogSink
             var call = _call!;
             if (await TryWriteAsync(call, buffer.Slice(sent)).ConfigureAwait(false)) return true;
             if (_fallbackOnly) break;
-            await DropBrokenCallAsync(call, "log stream broke; re-opening it and sending the unsent lines again").ConfigureAwait(false);
+            if (await DropBrokenCallAsync(call, "log stream broke; re-opening it and sending the unsent lines again").ConfigureAwait(false))
+                await PauseAfterBreakAsync().ConfigureAwait(false);
         }
         return false;
+    }
+
+    /// <summary>
+    /// A stream that keeps breaking soon after it opened (a proxy that accepts and then resets it,
+    /// a server that fails every stream) is re-opened on the Backoff schedule, and given up on
+    /// when that is exhausted: writes into such a stream seem to succeed, so looping on it would
+    /// lose lines. One that lived for a while before it broke starts the schedule afresh.
+    /// </summary>
+    private async Task PauseAfterBreakAsync()
+    {
+        if (System.Diagnostics.Stopwatch.GetElapsedTime(_openedAt) > HealthyStream) _recentBreaks = 0;
+        if (Backoff.Delay(++_recentBreaks, _options.BackoffUnit) is not { } delay)
+        {
+            GiveUp($"the log stream broke {_recentBreaks - 1} times in a row");
+            return;
+        }
+        try { await Task.Delay(delay, _shutdown.Token).ConfigureAwait(false); }
+        catch (OperationCanceledException) { /* giving up or closing: the caller sees _fallbackOnly */ }
     }
 
     /// <summary>
@@ -234,6 +258,7 @@ public sealed class GrpcLogSink : ILogSink
                 if (await call.WaitOpenedAsync().WaitAsync(_options.OpenTimeout, _shutdown.Token).ConfigureAwait(false))
                 {
                     _call = call;
+                    _openedAt = System.Diagnostics.Stopwatch.GetTimestamp();
                     return true;
                 }
                 status = await EndedStatusAsync(call).ConfigureAwait(false);

@@ -72,7 +72,7 @@ internal sealed class LogStreamCall : IDisposable
         {
             using var response = await _response.WaitAsync(cancellationToken).ConfigureAwait(false);
             if (response.StatusCode != HttpStatusCode.OK)
-                return new Status(StatusCode.Unavailable, $"HTTP {(int)response.StatusCode} from the control plane");
+                return new Status(FromHttp(response.StatusCode), $"HTTP {(int)response.StatusCode} from the control plane");
             if (Grpc(response.Headers) is { } trailersOnly) return trailersOnly;
             using (var content = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false))
                 await content.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
@@ -104,6 +104,17 @@ internal sealed class LogStreamCall : IDisposable
     /// thread just as its pump drops it, and a second abort must stay harmless.
     /// </summary>
     public void Dispose() => Abort();
+
+    /// <summary>gRPC's mapping of an HTTP status that is not 200 (doc/http-grpc-status-mapping.md).</summary>
+    private static StatusCode FromHttp(HttpStatusCode code) => (int)code switch
+    {
+        400 => StatusCode.Internal,
+        401 => StatusCode.Unauthenticated,
+        403 => StatusCode.PermissionDenied,
+        404 => StatusCode.Unimplemented,
+        429 or 502 or 503 or 504 => StatusCode.Unavailable,
+        _ => StatusCode.Unknown,
+    };
 
     private static Status? Grpc(HttpHeaders headers)
     {

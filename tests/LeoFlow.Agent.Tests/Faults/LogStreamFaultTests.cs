@@ -31,6 +31,25 @@ public sealed class LogStreamFaultTests
     }
 
     [Fact]
+    public async Task AStreamThatKeepsBreakingIsGivenUpForStdoutAfterTheBackoffSchedule()
+    {
+        const int lines = 200_000;
+        var script = Tasks.Bash($"seq 1 {lines}");
+        script.BreakLogStreamAfterLines = 100;
+        script.BreakEveryLogStream = true;
+        await using var plane = await DevControlPlane.StartAsync(script);
+
+        var run = await InProcessAgent.RunAsync(plane);
+
+        Assert.True(run.Result.Succeeded, run.Result.Error + run.Diagnostics);
+        Assert.Equal(TaskState.Success, (await plane.Record.Final()).State);
+        Assert.Equal(1 + Backoff.MaxAttempts, plane.Record.LogStreams);   // the first, then one per step of the schedule
+        Assert.Contains($"the log stream broke {Backoff.MaxAttempts} times in a row", run.Diagnostics);
+        Assert.NotEmpty(run.FallbackOutput);
+        Assert.Empty(TaskOutput.Missing(lines, run.FallbackOutput, plane.Record));
+    }
+
+    [Fact]
     public async Task AStreamResetNearTheEndIsReopenedAndNoLineIsLost()
     {
         // Few lines: all may be written before the reset, which only the last line or the final half-close notices.
