@@ -135,7 +135,7 @@ build_rootfs() {
   say "debootstrapping a minimal $suite/$arch"
   debootstrap --variant=minbase --arch="$arch" --keyring="$KEYRING" "$suite" "$tmp" "$MIRROR" >"$tmp.log" 2>&1 \
     || { tail -20 "$tmp.log" >&2; die "debootstrap $suite/$arch failed (log: $tmp.log)"; }
-  rm -rf "$tmp"/var/cache/apt/archives/*.deb "$tmp"/var/lib/apt/lists/*_Packages
+  rm -rf "$tmp"/var/cache/apt/archives/*.deb "$tmp"/var/lib/apt/lists/*_Packages "$tmp.log"
 }
 
 cmd=${1:-}
