@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # LeoFlow agent build entry point. Idempotent; installs what it needs (as root, via apt).
 #   ./build.sh demo          publish the Native AOT agent and run sample tasks against the dev control plane
-#   ./build.sh test          publish linux-x64 (zero trim/AOT warnings enforced) and run every test
-#   ./build.sh publish       Native AOT binaries into dist/linux-x64/ and dist/linux-arm64/
+#   ./build.sh test          publish for this machine (zero trim/AOT warnings enforced) and run every test
+#   ./build.sh publish [RID...]  Native AOT binaries into dist/RID/ (default: linux-x64 and linux-arm64)
 #   ./build.sh portability   publish both, then run them in old, new and near-empty userlands (tests/portability)
 #   ./build.sh deps          install the prerequisites only
 #
@@ -11,7 +11,11 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$PWD
-RID=linux-x64
+# This machine's RID: what the tests and the demo run; the other one is cross-compiled.
+case "$(uname -m)" in
+  aarch64|arm64) RID=linux-arm64 ;;
+  *) RID=linux-x64 ;;
+esac
 DIST=$ROOT/dist/$RID
 ALL_RIDS=(linux-x64 linux-arm64)
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
@@ -27,6 +31,8 @@ deps() {
   command -v python3 >/dev/null || missing+=(python3)
   command -v file >/dev/null || missing+=(file)
   command -v cmake >/dev/null || missing+=(cmake)
+  # llvm-objcopy splits the .dbg off an arm64 binary too (binutils' objcopy knows only its own arch).
+  command -v llvm-objcopy >/dev/null || missing+=(llvm)
   command -v debootstrap >/dev/null || missing+=(debootstrap)
   [ -e /usr/share/keyrings/debian-archive-keyring.gpg ] || missing+=(debian-archive-keyring)
   if [ "${1:-}" = portability ]; then
@@ -55,7 +61,7 @@ publish_rid() {
   sysroot=$("$ROOT/eng/sysroot.sh" sysroot "$arch")
   log "publishing Native AOT leoflow-agent for $rid (sysroot $sysroot)"
   local commit
-  commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+  commit=${LEOFLOW_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}
   # The ILCompiler builds its static OpenSSL shim once per RID with cmake and keeps the cmake cache;
   # rebuild it when the sysroot or the toolchain file changed (a new shim also forces a relink).
   local shim=$ROOT/src/LeoFlow.Agent.Cli/obj/Release/net10.0/$rid/libs/System.Security.Cryptography.Native
@@ -86,7 +92,7 @@ publish_rid() {
 
 # The tests and the demo need only the machine's own architecture.
 publish() { publish_rid "$RID"; }
-publish_all() { local rid; for rid in "${ALL_RIDS[@]}"; do publish_rid "$rid"; done; }
+publish_all() { local rid; for rid in "${@:-${ALL_RIDS[@]}}"; do publish_rid "$rid"; done; }
 
 run_tests() {
   log "running tests against dist/$RID/leoflow-agent"
@@ -117,7 +123,7 @@ demo() {
 
 case "${1:-}" in
   deps) deps ;;
-  publish) deps; publish_all ;;
+  publish) deps; shift; publish_all "$@" ;;
   test) deps; publish; run_tests ;;
   demo) deps; publish; demo ;;
   portability) deps portability; publish_all; tests/portability/run.sh ;;

@@ -12,7 +12,7 @@ max=${2:-2.31}
 
 allowed='^(libc\.so\.6|libm\.so\.6|libdl\.so\.2|librt\.so\.1|libpthread\.so\.0|ld-linux-x86-64\.so\.2|ld-linux-aarch64\.so\.1)$'
 needed=$(readelf -d "$bin" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
-glibc=$(objdump -T "$bin" | grep -o 'GLIBC_[0-9.]*' | sort -Vu | tail -1)
+glibc=$(readelf -W --dyn-syms "$bin" | grep -o 'GLIBC_[0-9.]*' | sort -Vu | tail -1)
 echo "$bin: NEEDED $(echo $needed | tr ' ' ',')"
 echo "$bin: highest symbol version $glibc (allowed: GLIBC_$max)"
 
@@ -25,7 +25,7 @@ for lib in $needed; do
 done
 if [ "$(printf '%s\n%s\n' "$glibc" "GLIBC_$max" | sort -V | tail -1)" != "GLIBC_$max" ]; then
   echo "check-binary: $bin needs $glibc, newer than GLIBC_$max:" >&2
-  objdump -T "$bin" | grep -F "($glibc)" >&2 || true
+  readelf -W --dyn-syms "$bin" | grep -F "@$glibc" >&2 || true
   rc=1
 fi
 exit $rc
