@@ -15,7 +15,7 @@ set(CMAKE_C_COMPILER_TARGET "$ENV{LEOFLOW_TARGET_TRIPLE}")
 set(CMAKE_EXE_LINKER_FLAGS_INIT "-fuse-ld=lld")
 # pal_ssl.c has two "(void*)x;" statements; MSBuild's -warnaserror turns that compiler warning into
 # a build error, and the code is not ours to fix.
-set(CMAKE_C_FLAGS_INIT "-Wno-unused-value")
+set(CMAKE_C_FLAGS_INIT "-Wno-unused-value -Os -ffunction-sections -fdata-sections")
 # glibc 2.31 keeps pthread and dlopen in libraries of their own, which static OpenSSL needs; the
 # shim's feature probes (ALPN, ChaCha20-Poly1305, ...) link test programs against libssl.a and
 # libcrypto.a, and a failed probe would silently compile the feature out.

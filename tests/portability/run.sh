@@ -61,8 +61,15 @@ dotnet build "$ROOT/tests/LeoFlow.ControlPlane" -c Release -v:q -nologo 2>&1 | i
   printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n' > server.ext
   openssl x509 -req -days 2 -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -extfile server.ext -out server.crt
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=unrelated-ca -keyout other.key -out other.crt
+  # The same chain with RSA keys, the other kind a control plane's certificate may have.
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=leoflow-portability-rsa-ca \
+    -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign -keyout rsa-ca.key -out rsa-ca.crt
+  openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout rsa-server.key -out rsa-server.csr
+  sed 's/digitalSignature/digitalSignature,keyEncipherment/' server.ext > rsa-server.ext
+  openssl x509 -req -days 2 -in rsa-server.csr -CA rsa-ca.crt -CAkey rsa-ca.key -CAcreateserial -extfile rsa-server.ext -out rsa-server.crt
 ) >"$WORK/openssl.log" 2>&1 || { cat "$WORK/openssl.log" >&2; echo "certificate generation failed" >&2; exit 1; }
 TLS_ARGS=(--tls-cert "$WORK/server.crt" --tls-key "$WORK/server.key")
+RSA_TLS_ARGS=(--tls-cert "$WORK/rsa-server.crt" --tls-key "$WORK/rsa-server.key")
 
 BULLSEYE=$("$ROOT/eng/sysroot.sh" rootfs bullseye amd64) || exit 1
 BOOKWORM=$("$ROOT/eng/sysroot.sh" rootfs bookworm amd64) || exit 1
@@ -182,6 +189,8 @@ LEOFLOW_AGENT_TLS_CA=/etc/ssl/certs/ca-certificates.crt task "glibc-only + busyb
 # No CA file: the agent must find the image's bundle at the Debian/distroless path by itself (the
 # static OpenSSL's own default, /usr/lib/ssl/cert.pem, exists in no such image).
 task "glibc-only + busybox: bash task, TLS with the system trust store" success "$WORK/glibc-only.sh" "${TLS_ARGS[@]}"
+cp "$WORK/rsa-ca.crt" "$G/etc/ssl/certs/rsa-ca.crt"
+LEOFLOW_AGENT_TLS_CA=/etc/ssl/certs/rsa-ca.crt task "glibc-only + busybox: bash task, TLS with an RSA certificate" success "$WORK/glibc-only.sh" "${RSA_TLS_ARGS[@]}"
 cp "$WORK/other.crt" "$G/etc/ssl/certs/other-ca.crt"
 LEOFLOW_AGENT_TLS_CA=/etc/ssl/certs/other-ca.crt task "glibc-only + busybox: TLS server from another CA is refused" refused "$WORK/glibc-only.sh" "${TLS_ARGS[@]}"
 
