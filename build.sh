@@ -31,9 +31,13 @@ deps() {
   command -v python3 >/dev/null || missing+=(python3)
   command -v file >/dev/null || missing+=(file)
   command -v cmake >/dev/null || missing+=(cmake)
-  # llvm-objcopy splits the .dbg off an arm64 binary too (binutils' objcopy knows only its own arch).
-  command -v llvm-objcopy >/dev/null || missing+=(llvm)
+  # llvm-objcopy and llvm-ar handle arm64 objects too (binutils here knows only its own arch).
+  { command -v llvm-objcopy && command -v llvm-ar; } >/dev/null || missing+=(llvm)
   command -v debootstrap >/dev/null || missing+=(debootstrap)
+  # OpenSSL is compiled for the sysroot (eng/sysroot.sh): its Configure needs perl's IPC::Cmd.
+  command -v make >/dev/null || missing+=(make)
+  command -v wget >/dev/null || missing+=(wget)
+  perl -MIPC::Cmd -e 1 2>/dev/null || missing+=(perl)
   [ -e /usr/share/keyrings/debian-archive-keyring.gpg ] || missing+=(debian-archive-keyring)
   if [ "${1:-}" = portability ]; then
     command -v qemu-aarch64-static >/dev/null || missing+=(qemu-user-static)
