@@ -69,11 +69,14 @@ cached() {
   tmp="$dest.tmp.$$"
   rm -rf "$tmp"
   mkdir -p "$tmp"
+  # A failed build leaves its log (named in the error) but not its half-made trees.
+  trap 'rm -rf "$tmp" "$tmp.openssl"' EXIT
   local started=$SECONDS
   "$@"
   printf '%s' "$recipe" > "$tmp/.leoflow-recipe"
   rm -rf "$dest"
   mv "$tmp" "$dest"
+  trap - EXIT
   exec 9>&-
   say "$(basename "$dest") ready in $((SECONDS - started))s"
 }
