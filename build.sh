@@ -4,6 +4,7 @@
 #   ./build.sh test          publish for this machine (zero trim/AOT warnings enforced) and run every test
 #   ./build.sh publish [RID...]  Native AOT binaries into dist/RID/ (default: linux-x64 and linux-arm64)
 #   ./build.sh portability   publish both, then run them in old, new and near-empty userlands (tests/portability)
+#   ./build.sh bench [--quick]  size, start-up, lifecycle, RSS, idle CPU, log throughput; rewrites docs/benchmarks.md
 #   ./build.sh deps          install the prerequisites only
 #
 # The binaries link OpenSSL statically and against a Debian 11 sysroot (eng/sysroot.sh, cached in
@@ -131,5 +132,6 @@ case "${1:-}" in
   test) deps; publish; run_tests ;;
   demo) deps; publish; demo ;;
   portability) deps portability; publish_all; tests/portability/run.sh ;;
-  *) echo "usage: ./build.sh {demo|test|publish|portability|deps}" >&2; exit 2 ;;
+  bench) deps; publish; shift; bench/run.sh "$@" ;;
+  *) echo "usage: ./build.sh {demo|test|publish|portability|bench [--quick]|deps}" >&2; exit 2 ;;
 esac
