@@ -47,3 +47,5 @@ jit=$ROOT/src/LeoFlow.Agent.Cli/bin/Release/net10.0/leoflow-agent
 printf '\n== running the benchmarks (%s)\n' "${mode[0]:-full}"
 dotnet bench/LeoFlow.Bench/bin/Release/net10.0/LeoFlow.Bench.dll \
   --repo "$ROOT" --agent "$agent" --jit "$jit" --out "$out" --commit "$commit" "${extra[@]}" "${mode[@]}" "${pass[@]}"
+# The hand-kept before/after figures follow the generated sections.
+cat "$ROOT/bench/history.md" >> "$out"
