@@ -10,6 +10,7 @@ using LeoFlow.Agent.Process;
 // leoflow-agent: environment and arguments in, the wired lifecycle run once, an exit code out.
 // Exit codes: 0 task succeeded; 1 task failed or the control plane could not be reached or
 // refused the agent; 2 bad configuration or usage.
+Spawner.EnsureStandardDescriptors();
 return args switch
 {
     [] => await RunAgentAsync(),
@@ -45,7 +46,15 @@ static async Task<int> RunAgentAsync()
     using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; termination.Request("terminated by SIGINT"); });
 
     using var connection = AgentChannel.Dial(config.Channel);
-    using var returnValue = ReturnValueFile.Create();
+    ReturnValueFile returnValue;
+    try { returnValue = ReturnValueFile.Create(); }
+    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+    {
+        diagnostics.Error("cannot create the return-value directory (TMPDIR)", e.Message);
+        terminationLog.Write("cannot create the return-value directory: " + e.Message);
+        return 1;
+    }
+    using var returnValueCleanup = returnValue;
     var runner = new TaskRunner(
         connection.Client,
         new PosixCommandRunner(new ChildReaper(reapOrphans: true), config.GracePeriod, CgroupOomKills.ForCurrentProcess()),

@@ -13,7 +13,8 @@ internal static unsafe partial class Native
 
     public const int SIGINT = 2, SIGKILL = 9, SIGTERM = 15;
     public const int ENOENT = 2, ESRCH = 3, EINTR = 4, ECHILD = 10, EACCES = 13, ENOTDIR = 20;
-    public const int O_RDONLY = 0, O_CLOEXEC = 0x80000;
+    public const int O_RDONLY = 0, O_RDWR = 2, O_CLOEXEC = 0x80000;
+    public const int F_GETFD = 1;
     public const int PR_SET_CHILD_SUBREAPER = 36;
 
     // glibc's posix_spawn flags (spawn.h). POSIX_SPAWN_SETSID needs glibc 2.26.
@@ -25,6 +26,8 @@ internal static unsafe partial class Native
 
     [LibraryImport(Libc, SetLastError = true)] public static partial int pipe2(int* fds, int flags);
     [LibraryImport(Libc, SetLastError = true)] public static partial int close(int fd);
+    [LibraryImport(Libc, SetLastError = true)] public static partial int open(byte* path, int flags);
+    [LibraryImport(Libc, SetLastError = true)] public static partial int fcntl(int fd, int cmd);
     [LibraryImport(Libc, SetLastError = true)] public static partial int kill(int pid, int sig);
     [LibraryImport(Libc, SetLastError = true)] public static partial int waitpid(int pid, int* status, int options);
     [LibraryImport(Libc, SetLastError = true)] public static partial int prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);

@@ -23,6 +23,21 @@ internal sealed class SpawnException(int errno, string message) : Exception(mess
 /// </summary>
 internal static unsafe class Spawner
 {
+    /// <summary>
+    /// Opens /dev/null on any of descriptors 0, 1 and 2 the agent was started without (a
+    /// supervisor that closed them). Otherwise a pipe could be given one of those numbers and
+    /// the spawn's dup2 onto 0, 1 and 2 would clobber it. Call first thing, before anything opens.
+    /// </summary>
+    public static void EnsureStandardDescriptors()
+    {
+        for (int fd = 0; fd <= 2; fd++)
+        {
+            if (Native.fcntl(fd, Native.F_GETFD) != -1) continue;
+            fixed (byte* devNull = "/dev/null\0"u8)
+                Native.open(devNull, Native.O_RDWR);   // takes the lowest free number: this one
+        }
+    }
+
     public readonly record struct Child(int Pid, Task<int> Status, SafeFileHandle Stdout, SafeFileHandle Stderr);
 
     /// <exception cref="SpawnException">The kernel refused: no such file, not executable, E2BIG…</exception>
