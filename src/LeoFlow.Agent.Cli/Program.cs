@@ -64,7 +64,13 @@ static async Task<int> RunAgentAsync()
         new TaskRunnerOptions { Version = Commands.AgentVersion, Hostname = Hostname(), Environment = env });
 
     ChildReaper.BecomeSubreaper();
-    var result = await runner.RunAsync(termination);
+    TaskResult result;
+    try { result = await runner.RunAsync(termination); }
+    catch (Exception e)
+    {
+        // A defect, not an outcome: still one line (and the termination log), never a stack trace.
+        result = TaskResult.Failure($"internal error: {e.GetType().Name}: {e.Message}");
+    }
     if (!result.Succeeded)
     {
         diagnostics.Error("task failed", result.Error);
