@@ -64,6 +64,8 @@ internal sealed class AgentServiceImpl(ControlPlaneScript script, ControlPlaneRe
             {
                 record.AddLine(requestStream.Current);
                 received++;
+                if (script.AcknowledgeLogLines)
+                    await responseStream.WriteAsync(new LogAck { AcknowledgedThroughLine = requestStream.Current.LineNumber });
                 if ((stream == 1 || script.BreakEveryLogStream) && received == script.BreakLogStreamAfterLines)
                 {
                     context.GetHttpContext().Abort();   // RST_STREAM: whatever the agent sent after this is lost

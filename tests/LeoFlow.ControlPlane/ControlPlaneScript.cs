@@ -64,6 +64,12 @@ public sealed class ControlPlaneScript
     /// <summary>The first StreamLogs call is reset (RST_STREAM) once this many lines arrived on it (0: never).</summary>
     public int BreakLogStreamAfterLines { get; set; }
 
+    /// <summary>
+    /// Answer every log line with a LogAck, as the contract allows though the Go control plane
+    /// never does: response headers and messages then arrive while the stream is open.
+    /// </summary>
+    public bool AcknowledgeLogLines { get; set; }
+
     /// <summary>With <see cref="BreakLogStreamAfterLines"/>: break every StreamLogs call, not only the first.</summary>
     public bool BreakEveryLogStream { get; set; }
 

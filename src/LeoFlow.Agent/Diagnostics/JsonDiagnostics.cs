@@ -40,7 +40,7 @@ public sealed class JsonDiagnostics : IDiagnostics
         lock (_lock)
         {
             try { _output.Write(json); _output.WriteByte((byte)'\n'); _output.Flush(); }
-            catch (IOException) { /* stderr is gone; diagnostics are best effort by nature */ }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { /* stderr is gone or not writable (EBADF): diagnostics are best effort by nature */ }
         }
     }
 

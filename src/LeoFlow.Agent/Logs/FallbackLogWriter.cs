@@ -31,7 +31,7 @@ public sealed class FallbackLogWriter(Stream output)
                 output.WriteByte((byte)'\n');
                 output.Flush();
             }
-            catch (IOException) { /* our own stdout is gone: there is nowhere left to write */ }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { /* our own stdout is gone or not writable (EBADF): nowhere left to write */ }
         }
     }
 }

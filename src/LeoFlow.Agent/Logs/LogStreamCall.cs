@@ -20,6 +20,7 @@ internal sealed class LogStreamCall : IDisposable
     private readonly TaskCompletionSource _endOfBody = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _abort = new();
     private readonly Task<HttpResponseMessage> _response;
+    private readonly Task<Status> _status;
 
     private LogStreamCall(HttpMessageInvoker http, Uri address)
     {
@@ -31,6 +32,7 @@ internal sealed class LogStreamCall : IDisposable
         };
         request.Headers.TE.Add(new TransferCodingWithQualityHeaderValue("trailers"));
         _response = http.SendAsync(request, _abort.Token);
+        _status = ReadStatusAsync();
     }
 
     /// <summary>Starts the call; its headers go out as soon as the connection allows.</summary>
@@ -42,12 +44,15 @@ internal sealed class LogStreamCall : IDisposable
     /// </summary>
     public async Task<bool> WaitOpenedAsync()
     {
-        var first = await Task.WhenAny(_body.Task, _response).ConfigureAwait(false);
+        var first = await Task.WhenAny(_body.Task, _status).ConfigureAwait(false);
         return first == _body.Task;
     }
 
-    /// <summary>True when the server already ended the call (it never does so while the log is open).</summary>
-    public bool Ended => _response.IsCompleted;
+    /// <summary>
+    /// True when the server already ended the call (it never does so while the log is open).
+    /// Response headers alone do not end it: a control plane may send them, and LogAcks, early.
+    /// </summary>
+    public bool Ended => _status.IsCompleted;
 
     /// <summary>Sends whole frames and flushes them.</summary>
     public async Task WriteAsync(ReadOnlySequence<byte> frames, CancellationToken cancellationToken)
@@ -66,16 +71,22 @@ internal sealed class LogStreamCall : IDisposable
     }
 
     /// <summary>The status the call ended with (waits for the end).</summary>
-    public async Task<Status> StatusAsync(CancellationToken cancellationToken)
+    public Task<Status> StatusAsync(CancellationToken cancellationToken) => _status.WaitAsync(cancellationToken);
+
+    /// <summary>
+    /// Reads the response from the start, discarding any LogAck: the old control plane sends none,
+    /// but one that does must never find the agent's receive window full and stop reading logs.
+    /// </summary>
+    private async Task<Status> ReadStatusAsync()
     {
         try
         {
-            using var response = await _response.WaitAsync(cancellationToken).ConfigureAwait(false);
+            using var response = await _response.ConfigureAwait(false);
             if (response.StatusCode != HttpStatusCode.OK)
                 return new Status(FromHttp(response.StatusCode), $"HTTP {(int)response.StatusCode} from the control plane");
             if (Grpc(response.Headers) is { } trailersOnly) return trailersOnly;
-            using (var content = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false))
-                await content.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
+            using (var content = await response.Content.ReadAsStreamAsync(_abort.Token).ConfigureAwait(false))
+                await content.CopyToAsync(Stream.Null, _abort.Token).ConfigureAwait(false);
             return Grpc(response.TrailingHeaders) ?? new Status(StatusCode.Internal, "StreamLogs ended without a grpc-status");
         }
         catch (RpcException e)
@@ -89,6 +100,14 @@ internal sealed class LogStreamCall : IDisposable
         catch (IOException e)
         {
             return new Status(StatusCode.Unavailable, e.Message, e);
+        }
+        catch (OperationCanceledException e)
+        {
+            return new Status(StatusCode.Cancelled, "the log stream was closed by the agent", e);
+        }
+        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
+        {
+            return new Status(StatusCode.Unavailable, e.Message, e);   // the connection went away under the call
         }
     }
 

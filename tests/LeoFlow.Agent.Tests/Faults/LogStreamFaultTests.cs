@@ -31,6 +31,23 @@ public sealed class LogStreamFaultTests
     }
 
     [Fact]
+    public async Task AControlPlaneThatAcknowledgesLinesGetsThemAllOnOneStream()
+    {
+        const int lines = 100_000;
+        var script = Tasks.Bash($"seq 1 {lines}");
+        script.AcknowledgeLogLines = true;
+        await using var plane = await DevControlPlane.StartAsync(script);
+
+        var run = await InProcessAgent.RunAsync(plane);
+
+        Assert.True(run.Result.Succeeded, run.Result.Error + run.Diagnostics);
+        Assert.Equal(1, plane.Record.LogStreams);
+        Assert.Empty(run.FallbackOutput);
+        Assert.Empty(TaskOutput.Missing(lines, run.FallbackOutput, plane.Record));
+        Assert.Equal(Enumerable.Range(1, lines).Select(i => i.ToString()), plane.Record.Messages("stdout"));
+    }
+
+    [Fact]
     public async Task AStreamThatKeepsBreakingIsGivenUpForStdoutAfterTheBackoffSchedule()
     {
         const int lines = 200_000;

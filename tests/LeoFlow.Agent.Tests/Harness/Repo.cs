@@ -10,7 +10,9 @@ public static class Repo
 
     /// <summary>
     /// The agent executable under test: LEOFLOW_AGENT_BIN (build.sh points it at the published
-    /// Native AOT binary), else the newest apphost the build left in the CLI project's bin/.
+    /// Native AOT binary), else the apphost the same build configuration as these tests left in
+    /// the CLI project's bin/ (not merely the newest file: an apphost is not rewritten when only
+    /// its dll changes, so another configuration's stale one could look newer).
     /// </summary>
     public static string AgentBinary { get; } = FindAgent();
 
@@ -24,10 +26,8 @@ public static class Repo
     private static string FindAgent()
     {
         if (Environment.GetEnvironmentVariable("LEOFLOW_AGENT_BIN") is { Length: > 0 } given) return given;
-        var bin = Path.Join(Root, "src", "LeoFlow.Agent.Cli", "bin");
-        return Directory.EnumerateFiles(bin, "leoflow-agent", SearchOption.AllDirectories)
-            .Where(p => !p.Contains("/publish/", StringComparison.Ordinal))
-            .OrderByDescending(File.GetLastWriteTimeUtc)
-            .FirstOrDefault() ?? throw new InvalidOperationException("leoflow-agent not built under " + bin);
+        string configuration = AppContext.BaseDirectory.Contains("/bin/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
+        var path = Path.Join(Root, "src", "LeoFlow.Agent.Cli", "bin", configuration, "net10.0", "leoflow-agent");
+        return File.Exists(path) ? path : throw new InvalidOperationException("leoflow-agent not built at " + path);
     }
 }
