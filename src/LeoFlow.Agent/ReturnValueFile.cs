@@ -33,12 +33,11 @@ public sealed class ReturnValueFile : IDisposable
         int length;
         try
         {
-            using var file = new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0);
+            using var file = OpenSeekable();
+            if (file is null) return null;
             buffer = new byte[MaxBytes + 1];
             length = file.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
         }
-        catch (FileNotFoundException) { return null; }
-        catch (DirectoryNotFoundException) { return null; }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new TaskFailedException($"reading return value: {e.Message}");
@@ -48,6 +47,31 @@ public sealed class ReturnValueFile : IDisposable
         var value = buffer.AsSpan(0, length).ToArray();
         EnsureJson(value);
         return value;
+    }
+
+    /// <summary>
+    /// Opens the file without blocking and refuses anything that is not seekable: a FIFO left at
+    /// the path would otherwise block the agent for ever (on open, or on a read no writer ends)
+    /// while its heartbeats keep the task alive. Null when there is no file.
+    /// </summary>
+    private unsafe FileStream? OpenSeekable()
+    {
+        int fd;
+        fixed (byte* path = System.Text.Encoding.UTF8.GetBytes(Path + "\0"))
+            fd = Process.Native.open(path, Process.Native.O_RDONLY | Process.Native.O_NONBLOCK | Process.Native.O_CLOEXEC);
+        if (fd < 0)
+        {
+            int errno = System.Runtime.InteropServices.Marshal.GetLastSystemError();
+            if (errno is Process.Native.ENOENT or Process.Native.ENOTDIR) return null;
+            throw new IOException(System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(errno));
+        }
+        var handle = new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: true);
+        if (Process.Native.lseek(fd, 0, Process.Native.SEEK_END) < 0 || Process.Native.lseek(fd, 0, Process.Native.SEEK_SET) < 0)
+        {
+            handle.Dispose();
+            throw new IOException($"{Path} is not a regular file (a pipe or socket)");
+        }
+        return new FileStream(handle, FileAccess.Read, bufferSize: 0);
     }
 
     private static void EnsureJson(byte[] value)

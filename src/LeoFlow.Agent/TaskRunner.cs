@@ -17,6 +17,9 @@ public sealed class TaskRunner
 {
     private const string ReturnValueKey = "return_value";
 
+    /// <summary>A timer's limit (about 49 days); a longer execution timeout is no timeout in practice.</summary>
+    private const int MaxTimeoutSeconds = 4_000_000;
+
     private readonly AgentService.AgentServiceClient _client;
     private readonly ICommandRunner _command;
     private readonly ILogSink _sink;
@@ -67,7 +70,13 @@ public sealed class TaskRunner
         }
         catch (TaskFailedException e)
         {
-            return await FailBeforeStartAsync(e, calls);
+            return await FailAsync(e.Message, $"✗ task failed before start: {e.Message}", calls);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // A defect, not an outcome: the control plane still hears FAILED, not the reaper's silence.
+            string reason = $"internal error: {e.GetType().Name}: {e.Message}";
+            return await FailAsync(reason, $"✗ task failed: {reason}", calls);
         }
     }
 
@@ -139,6 +148,7 @@ public sealed class TaskRunner
 
     private async Task ReportRunningAsync(ControlPlaneCalls calls, Termination termination)
     {
+        if (termination.Reason is { } early) throw new TaskFailedException(early);   // stopped while starting: never RUNNING
         ReportStateResponse reply;
         try { reply = await ReportAsync(calls, TaskState.Running, 0, ""); }
         catch (RpcException e) { throw new TaskFailedException($"reporting RUNNING: {ControlPlaneCalls.Describe(e)}"); }
@@ -150,12 +160,12 @@ public sealed class TaskRunner
     {
         _log.Framing(LogLevel.Info, "▸ task started");
         int timeout = spec.ExecutionTimeoutSeconds;
-        using var timer = timeout > 0
+        using var timer = timeout is > 0 and <= MaxTimeoutSeconds
             ? new Timer(_ => termination.Request($"timed out after {timeout} s"), null, TimeSpan.FromSeconds(timeout), Timeout.InfiniteTimeSpan)
             : null;
         var clock = Stopwatch.StartNew();
         var exit = await _command.RunAsync(new ProcessSpec(argv, environment.ToEntries(), Env("PATH")), _log, termination.Token);
-        return new RunOutcome(exit, clock.Elapsed, termination.Reason);
+        return new RunOutcome(exit, clock.Elapsed, exit.Stopped ? termination.Reason : null);
     }
 
     private async Task<TaskResult> FinishAsync(RunOutcome run, ControlPlaneCalls calls)
@@ -202,14 +212,14 @@ public sealed class TaskRunner
         if (!reply.Accepted) throw new TaskFailedException($"control plane rejected return value: {reply.RejectionReason}");
     }
 
-    private async Task<TaskResult> FailBeforeStartAsync(TaskFailedException e, ControlPlaneCalls calls)
+    /// <summary>The task did not run to an exit the normal path can report: say why in the log and to the control plane.</summary>
+    private async Task<TaskResult> FailAsync(string reason, string framing, ControlPlaneCalls calls)
     {
-        _diagnostics.Error("task failed before it started", e.Message);
-        _log.Framing(LogLevel.Error, $"✗ task failed before start: {e.Message}");
+        _log.Framing(LogLevel.Error, framing);
         await _sink.CloseAsync(_options.LogDrainTimeout);
-        try { await ReportAsync(calls, TaskState.Failed, e.ExitCode, e.Message); }
+        try { await ReportAsync(calls, TaskState.Failed, 0, reason); }
         catch (RpcException r) { _diagnostics.Error("reporting FAILED", ControlPlaneCalls.Describe(r)); }
-        return TaskResult.Failure(e.Message);
+        return TaskResult.Failure(reason);
     }
 
     private Task<ReportStateResponse> ReportAsync(ControlPlaneCalls calls, TaskState state, int exitCode, string message)

@@ -15,18 +15,19 @@ public static class ControlPlaneAddress
         string value = address.Trim();
         if (value.Length == 0) throw new ConfigurationException("LEOFLOW_CONTROL_PLANE_ADDR is empty: set it to host:port of the control plane");
         bool explicitScheme = value.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || value.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
+        string hostPort = value;
         if (!explicitScheme)
         {
-            if (value.StartsWith("dns:///", StringComparison.Ordinal)) value = value["dns:///".Length..];
-            if (value.Contains("://", StringComparison.Ordinal))
+            if (hostPort.StartsWith("dns:///", StringComparison.Ordinal)) hostPort = hostPort["dns:///".Length..];
+            if (hostPort.Contains("://", StringComparison.Ordinal))
                 throw Invalid(address, "unsupported scheme");
-            value = (insecureSetting == "false" ? "https://" : "http://") + value;
+            value = (insecureSetting == "false" ? "https://" : "http://") + hostPort;
         }
         if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || uri.Host.Length == 0)
             throw Invalid(address, "not a host:port");
         if (uri.AbsolutePath != "/" || uri.Query.Length > 0 || uri.Fragment.Length > 0 || uri.UserInfo.Length > 0)
             throw Invalid(address, "a path, query or user name is not allowed");
-        if (!explicitScheme && uri.IsDefaultPort && !HasPort(address))
+        if (!explicitScheme && uri.IsDefaultPort && !HasPort(hostPort))
             throw Invalid(address, "missing port");
         if (uri.Port == 0) throw Invalid(address, "port 0");
         return new UriBuilder(uri.Scheme, uri.Host, uri.Port).Uri;

@@ -135,19 +135,30 @@ public sealed class GrpcLogSink : ILogSink
     {
         var reader = _pipe.Reader;
         long sent = 0;
-        while (true)
+        try
         {
-            var result = await reader.ReadAsync().ConfigureAwait(false);
-            var buffer = result.Buffer;
-            bool delivered = await DeliverAsync(buffer, sent).ConfigureAwait(false)
-                && (!result.IsCompleted || await FinishAsync(buffer).ConfigureAwait(false));
-            if (!delivered) FallbackAll(buffer);
-            if (result.IsCompleted) break;
-            var keep = delivered ? ReplayStart(buffer) : buffer.End;
-            reader.AdvanceTo(keep, buffer.End);
-            sent = buffer.Slice(keep).Length;
+            while (true)
+            {
+                var result = await reader.ReadAsync().ConfigureAwait(false);
+                var buffer = result.Buffer;
+                bool delivered = await DeliverAsync(buffer, sent).ConfigureAwait(false)
+                    && (!result.IsCompleted || await FinishAsync(buffer).ConfigureAwait(false));
+                if (!delivered) FallbackAll(buffer);
+                if (result.IsCompleted) break;
+                var keep = delivered ? ReplayStart(buffer) : buffer.End;
+                reader.AdvanceTo(keep, buffer.End);
+                sent = buffer.Slice(keep).Length;
+            }
+            await reader.CompleteAsync().ConfigureAwait(false);
         }
-        await reader.CompleteAsync().ConfigureAwait(false);
+        catch (Exception e)
+        {
+            // A defect here must not leave the task's pipes blocked on a buffer nobody empties:
+            // complete the reader so writers go on (what they write is lost, and said so).
+            _diagnostics.Error("the log pipeline failed; later task log lines are lost", $"{e.GetType().Name}: {e.Message}");
+            GiveUp(null);
+            await reader.CompleteAsync(e).ConfigureAwait(false);
+        }
     }
 
     /// <summary>

@@ -37,6 +37,7 @@ public static class LineSplitter
                     {
                         int cut = CutPoint(buffer.AsSpan(0, MaxLineBytes));
                         writer.WriteLine(stream, buffer.AsSpan(0, cut));
+                        writer.Flush();   // the task may fall silent now: let this piece go
                         start = cut;
                         continued = true;
                     }

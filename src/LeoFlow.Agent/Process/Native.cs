@@ -13,7 +13,8 @@ internal static unsafe partial class Native
 
     public const int SIGINT = 2, SIGKILL = 9, SIGTERM = 15;
     public const int ENOENT = 2, ESRCH = 3, EINTR = 4, ECHILD = 10, EACCES = 13, ENOTDIR = 20;
-    public const int O_RDONLY = 0, O_RDWR = 2, O_CLOEXEC = 0x80000;
+    public const int O_RDONLY = 0, O_RDWR = 2, O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000;
+    public const int SEEK_SET = 0, SEEK_END = 2;
     public const int F_GETFD = 1;
     public const int PR_SET_CHILD_SUBREAPER = 36;
 
@@ -28,6 +29,7 @@ internal static unsafe partial class Native
     [LibraryImport(Libc, SetLastError = true)] public static partial int close(int fd);
     [LibraryImport(Libc, SetLastError = true)] public static partial int open(byte* path, int flags);
     [LibraryImport(Libc, SetLastError = true)] public static partial int fcntl(int fd, int cmd);
+    [LibraryImport(Libc, SetLastError = true)] public static partial long lseek(int fd, long offset, int whence);
     [LibraryImport(Libc, SetLastError = true)] public static partial int kill(int pid, int sig);
     [LibraryImport(Libc, SetLastError = true)] public static partial int waitpid(int pid, int* status, int options);
     [LibraryImport(Libc, SetLastError = true)] public static partial int prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);

@@ -14,6 +14,12 @@ public sealed class PosixCommandRunner : ICommandRunner
     /// <summary>How long pipes may stay open after the main process exited.</summary>
     public static readonly TimeSpan PipeDrainTimeout = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// Longest wait for lines already read but not yet taken by a slow log stream; past it the
+    /// stream's own stall timeout has moved them to stdout anyway.
+    /// </summary>
+    public static readonly TimeSpan BacklogTimeout = TimeSpan.FromSeconds(70);
+
     private readonly ChildReaper _reaper;
     private readonly TimeSpan _gracePeriod;
     private readonly IOomKillCounter _oomKills;
@@ -39,22 +45,72 @@ public sealed class PosixCommandRunner : ICommandRunner
         try { child = Spawner.Spawn(_reaper, path, spec.Argv, spec.Environment); }
         catch (SpawnException e) { return StartFailure(path, e); }
 
-        var pipes = Task.WhenAll(Pump(child.Stdout, OutputStream.Stdout, output), Pump(child.Stderr, OutputStream.Stderr, output));
+        var writer = new TrackedWriter(output);
+        var pipes = Task.WhenAll(Pump(child.Stdout, OutputStream.Stdout, writer), Pump(child.Stderr, OutputStream.Stderr, writer));
         int status;
-        using (var stop = new GroupStop(child.Pid, _gracePeriod))
-        using (terminate.Register(stop.Begin))
+        bool stopped;
+        try
         {
-            status = await child.Status.ConfigureAwait(false);
-            if (!await Finishes(pipes, PipeDrainTimeout).ConfigureAwait(false))
+            using var stop = new GroupStop(child.Pid, _gracePeriod);
+            using (terminate.Register(stop.Begin))
             {
-                Signal(child.Pid, Native.SIGKILL);
-                await Finishes(pipes, PipeDrainTimeout).ConfigureAwait(false);
+                status = await child.Status.ConfigureAwait(false);
+                stopped = stop.Begun;
+                await DrainPipesAsync(child.Pid, pipes, writer).ConfigureAwait(false);
             }
         }
-        Signal(child.Pid, Native.SIGKILL);   // whatever of the group is left has no reason to outlive the task
+        finally
+        {
+            Signal(child.Pid, Native.SIGKILL);   // whatever of the group is left has no reason to outlive the task
+        }
         var (code, signal) = Native.DecodeWaitStatus(status);
         long oomKills = oomBefore is { } before && _oomKills.Read() is { } after && after > before ? after - before : 0;
-        return new ProcessExit(code, signal, null, oomKills);
+        return new ProcessExit(code, signal, null, oomKills, stopped);
+    }
+
+    /// <summary>
+    /// Waits for both pipes' end after the main process exited. A pipe held open by a
+    /// descendant gets <see cref="PipeDrainTimeout"/> of silence, then the group is killed, then
+    /// as much again before the pipes are abandoned (a process that left the group). Lines the
+    /// log stream has not taken yet are the agent's own backlog, not the task's doing: that wait
+    /// is bounded by <see cref="BacklogTimeout"/> instead. Checked every 100 ms, only here.
+    /// </summary>
+    private static async Task DrainPipesAsync(int pgid, Task pipes, TrackedWriter writer)
+    {
+        var total = System.Diagnostics.Stopwatch.StartNew();
+        var silent = System.Diagnostics.Stopwatch.StartNew();
+        bool killed = false;
+        while (!await Finishes(pipes, TimeSpan.FromMilliseconds(100)).ConfigureAwait(false))
+        {
+            if (writer.Flushing)
+            {
+                silent.Restart();
+                if (total.Elapsed > BacklogTimeout) return;
+                continue;
+            }
+            if (silent.Elapsed < PipeDrainTimeout) continue;
+            if (killed) return;
+            Signal(pgid, Native.SIGKILL);
+            killed = true;
+            silent.Restart();
+        }
+    }
+
+    /// <summary>Passes lines on and tells whether a pipe's thread is waiting for room in the log.</summary>
+    private sealed class TrackedWriter(ILineWriter inner) : ILineWriter
+    {
+        private int _flushing;
+
+        public bool Flushing => Volatile.Read(ref _flushing) > 0;
+
+        public void WriteLine(OutputStream stream, ReadOnlySpan<byte> line) => inner.WriteLine(stream, line);
+
+        public void Flush()
+        {
+            Interlocked.Increment(ref _flushing);
+            try { inner.Flush(); }
+            finally { Interlocked.Decrement(ref _flushing); }
+        }
     }
 
     /// <summary>The shell's convention: 127 when there is nothing to execute, 126 when it cannot be executed.</summary>
@@ -107,6 +163,9 @@ public sealed class PosixCommandRunner : ICommandRunner
     private sealed class GroupStop(int pgid, TimeSpan grace) : IDisposable
     {
         private Timer? _kill;
+
+        /// <summary>True once SIGTERM was sent.</summary>
+        public bool Begun => Volatile.Read(ref _kill) is not null;
 
         public void Begin()
         {

@@ -24,6 +24,19 @@ public sealed class LifecycleTests
     }
 
     [Fact]
+    public async Task AnExecutionTimeoutBeyondATimersRangeIsNoTimeout()
+    {
+        var script = Tasks.Bash("echo ok");
+        script.Spec.ExecutionTimeoutSeconds = int.MaxValue;   // about 68 years: more than a timer holds
+        await using var plane = await DevControlPlane.StartAsync(script);
+
+        var run = await InProcessAgent.RunAsync(plane);
+
+        Assert.True(run.Result.Succeeded, run.Result.Error);
+        Assert.Equal(TaskState.Success, (await plane.Record.Final()).State);
+    }
+
+    [Fact]
     public async Task BashTasksGetNoPythonDefaults()
     {
         await using var plane = await DevControlPlane.StartAsync(Tasks.Bash("echo \"PYTHONUNBUFFERED=${PYTHONUNBUFFERED-unset}\""));

@@ -55,6 +55,7 @@ public sealed class ControlPlaneAddressTests
     [InlineData("cp.example:9091?x=1", "query")]
     [InlineData("user@cp.example:9091", "user name")]
     [InlineData("cp.example", "missing port")]
+    [InlineData("dns:///cp.example", "missing port")]
     [InlineData("cp.example:", "missing port")]
     [InlineData("[::1]", "missing port")]
     [InlineData("cp.example:port", "not a host:port")]
