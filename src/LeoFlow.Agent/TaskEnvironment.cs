@@ -5,8 +5,9 @@ namespace LeoFlow.Agent;
 /// <summary>
 /// The task process's environment, built in the old agent's order with "last one wins": the
 /// agent's own environment minus its credentials, the spec's env (sorted), XCom inputs, the
-/// return-value path, call args, then variables and connections. Every entry is checked before the
-/// spawn so that an impossible one fails the task with a sentence rather than an E2BIG.
+/// return-value path, call args, then variables and connections. Every entry the task brings (spec,
+/// XCom, secrets) is checked before the spawn so that an impossible one fails the task with a
+/// sentence rather than an E2BIG; the agent's own entries came from the kernel and are valid.
 /// </summary>
 public sealed class TaskEnvironment
 {

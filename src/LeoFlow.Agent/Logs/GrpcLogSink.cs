@@ -81,9 +81,7 @@ public sealed class GrpcLogSink : ILogSink
                 _fallback.Write(valid);
                 return;
             }
-            int size = LogFrame.Size(valid);
-            LogFrame.Write(valid, _pipe.Writer.GetSpan(size));
-            _pipe.Writer.Advance(size);
+            LogFrame.Write(valid, _pipe.Writer);
         }
     }
 

@@ -1,6 +1,6 @@
 namespace LeoFlow.Agent.Logs;
 
-/// <summary>Where the task log goes: the control plane's StreamLogs, or nowhere in tests.</summary>
+/// <summary>Where the task log goes: the control plane's StreamLogs (<see cref="GrpcLogSink"/>) or nowhere (<see cref="NoopLogSink"/>).</summary>
 public interface ILogSink
 {
     /// <summary>

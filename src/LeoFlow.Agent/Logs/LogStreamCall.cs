@@ -9,8 +9,8 @@ namespace LeoFlow.Agent.Logs;
 /// One StreamLogs call, spoken directly over the channel's HTTP/2 connection rather than through
 /// the generated client, because the generated client writes and flushes one message at a time
 /// while the wire lets one DATA frame carry many length-prefixed LogLines: the log is the agent's
-/// hot path. The request body stays open until <see cref="FinishAsync"/>; the server never
-/// answers with messages, only with a status at the end.
+/// hot path. The request body stays open until <see cref="FinishAsync"/>; the response is read
+/// from the start and any LogAck discarded (the Go control plane sends none, only a status at the end).
 /// </summary>
 internal sealed class LogStreamCall : IDisposable
 {

@@ -1,6 +1,6 @@
 namespace LeoFlow.Agent.Logs;
 
-/// <summary>Discards every line: for runs that have no log stream at all.</summary>
+/// <summary>Discards every line: for a lifecycle run without a task log (embedding, experiments).</summary>
 public sealed class NoopLogSink : ILogSink
 {
     public Task<string?> OpenAsync() => Task.FromResult<string?>(null);

@@ -23,9 +23,6 @@ internal sealed unsafe class ChildReaper
     /// <summary>Reaps only the children it spawned.</summary>
     public static ChildReaper Own { get; } = new(reapOrphans: false);
 
-    /// <summary>Orphaned descendants reaped since start.</summary>
-    public int OrphansReaped { get; private set; }
-
     /// <summary>
     /// Makes the calling process a child subreaper, so orphaned descendants of the task are
     /// re-parented to it even when it is not PID 1. Returns false when the kernel refused.
@@ -90,17 +87,13 @@ internal sealed unsafe class ChildReaper
             if (pid > 0)
             {
                 TaskCompletionSource<int>? tcs;
-                lock (_lock)
-                {
-                    if (_waiters.Remove(pid, out tcs)) { }
-                    else OrphansReaped++;
-                }
+                lock (_lock) _waiters.Remove(pid, out tcs);   // none: an orphan, reaped and forgotten
                 tcs?.TrySetResult(status);
                 continue;
             }
-            int errno = Marshal.GetLastSystemError();
-            if (errno == Native.ECHILD) _childrenMayExist.Wait();   // no child at all: sleep until a spawn
-            // EINTR: retry at once.
+            // EINTR: retry at once. ECHILD (no child at all), or anything else, must not spin:
+            // sleep until the next spawn.
+            if (Marshal.GetLastSystemError() != Native.EINTR) _childrenMayExist.Wait();
         }
     }
 }

@@ -49,7 +49,7 @@ public sealed class LogFrameTests
         for (int i = 1; i <= 3; i++)
         {
             var entry = new LogEntry(DateTime.UtcNow, LogLevel.Info, "stdout", i, System.Text.Encoding.UTF8.GetBytes($"line {i}"));
-            buffer.Advance(LogFrame.Write(entry, buffer.GetSpan(LogFrame.Size(entry))));
+            LogFrame.Write(entry, buffer);
         }
 
         var lines = LogFrame.Read(new ReadOnlySequence<byte>(buffer.WrittenMemory)).ToArray();
