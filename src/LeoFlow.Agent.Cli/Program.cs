@@ -18,6 +18,7 @@ return args switch
     ["version", "--json"] or ["--version", "--json"] => Commands.Version(json: true),
     ["--help" or "-h" or "help"] => Commands.Help(),
     ["install", var destination] => Commands.Install(destination),
+    ["install"] => Commands.Usage("install needs a destination: leoflow-agent install DEST"),
     _ => Commands.Usage($"unexpected arguments: {string.Join(' ', args)}"),
 };
 
