@@ -21,16 +21,23 @@ public static class AgentProcess
     };
 
     /// <summary>Starts the agent; the caller reads its output with <see cref="WaitAsync"/>.</summary>
-    public static System.Diagnostics.Process Start(IReadOnlyDictionary<string, string?> environment, params string[] args)
+    public static System.Diagnostics.Process Start(IReadOnlyDictionary<string, string?> environment, params string[] args) =>
+        Launch(environment, [Repo.AgentBinary, .. args]);
+
+    /// <summary>Starts the agent (no arguments) under <paramref name="wrapper"/>, a command that ends by exec'ing its arguments.</summary>
+    public static System.Diagnostics.Process StartWrapped(IReadOnlyDictionary<string, string?> environment, params string[] wrapper) =>
+        Launch(environment, [.. wrapper, Repo.AgentBinary]);
+
+    private static System.Diagnostics.Process Launch(IReadOnlyDictionary<string, string?> environment, string[] command)
     {
-        var start = new System.Diagnostics.ProcessStartInfo(Repo.AgentBinary)
+        var start = new System.Diagnostics.ProcessStartInfo(command[0])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        foreach (var a in args) start.ArgumentList.Add(a);
+        foreach (var a in command.Skip(1)) start.ArgumentList.Add(a);
         foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("LEOFLOW_", StringComparison.Ordinal)).ToList())
             start.Environment.Remove(name);
         foreach (var (k, v) in environment) start.Environment[k] = v;

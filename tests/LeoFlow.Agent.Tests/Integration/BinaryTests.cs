@@ -28,16 +28,10 @@ public sealed class BinaryTests
         // A pipe must not take number 0, 1 or 2: the spawn would put it in the task's place.
         var script = new ControlPlaneScript { Spec = new TaskSpec { Operator = "bash", Entrypoint = "echo out; echo err >&2" } };
         await using var plane = await DevControlPlane.StartAsync(script);
-        var start = new System.Diagnostics.ProcessStartInfo("bash") { UseShellExecute = false };
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add("exec 0<&- 1>&- 2>&- \"$0\"");
-        start.ArgumentList.Add(Repo.AgentBinary);
-        foreach (var (k, v) in AgentProcess.EnvironmentFor(plane)) start.Environment[k] = v;
+        using var agent = AgentProcess.StartWrapped(AgentProcess.EnvironmentFor(plane), "bash", "-c", "exec 0<&- 1>&- 2>&- \"$0\"");
+        var run = await AgentProcess.WaitAsync(agent);
 
-        using var agent = System.Diagnostics.Process.Start(start)!;
-        await agent.WaitForExitAsync().WaitAsync(AgentProcess.Timeout);
-
-        Assert.Equal(0, agent.ExitCode);
+        Assert.Equal(0, run.ExitCode);
         Assert.Equal(TaskState.Success, (await plane.Record.Final()).State);
         Assert.Equal(["out"], plane.Record.Messages("stdout"));
         Assert.Equal(["err"], plane.Record.Messages("stderr"));

@@ -99,7 +99,7 @@ public sealed class OomKillTests
         const string script = "echo growing; exec python3 -c 'x = []\nwhile True: x.append(b\"x\" * (16 << 20))'";
         await using var plane = await DevControlPlane.StartAsync(new ControlPlaneScript { Spec = new TaskSpec { Operator = "bash", Entrypoint = script } });
 
-        using var agent = WrappedAgent.Start(AgentProcess.EnvironmentFor(plane), cgroup.Wrapper);
+        using var agent = AgentProcess.StartWrapped(AgentProcess.EnvironmentFor(plane), cgroup.Wrapper);
         var run = await AgentProcess.WaitAsync(agent);
 
         Assert.True(run.ExitCode == 1, run.Stderr);

@@ -22,7 +22,7 @@ public sealed class Pid1ReapingTests
             """;
         await using var plane = await DevControlPlane.StartAsync(new ControlPlaneScript { Spec = new TaskSpec { Operator = "bash", Entrypoint = script } });
 
-        using var agent = WrappedAgent.Start(AgentProcess.EnvironmentFor(plane), "unshare", "--pid", "--fork", "--mount-proc");
+        using var agent = AgentProcess.StartWrapped(AgentProcess.EnvironmentFor(plane), "unshare", "--pid", "--fork", "--mount-proc");
         var run = await AgentProcess.WaitAsync(agent);
 
         Assert.True(run.ExitCode == 1, run.Stderr);
