@@ -1,6 +1,6 @@
-using Grpc.Core;
 using LeoFlow.Agent.Channel;
 using LeoFlow.Agent.Diagnostics;
+using LeoFlow.Agent.Rpc;
 
 namespace LeoFlow.Agent;
 
@@ -23,15 +23,14 @@ public enum RetryPolicy
 /// </summary>
 public sealed class ControlPlaneCalls(IDiagnostics diagnostics, TimeSpan timeout, TimeSpan backoffUnit)
 {
-    public async Task<T> CallAsync<T>(string name, Func<CallOptions, AsyncUnaryCall<T>> call, RetryPolicy policy = RetryPolicy.Transient, CancellationToken cancel = default)
+    public async Task<T> CallAsync<T>(string name, Func<CallOptions, Task<T>> call, RetryPolicy policy = RetryPolicy.Transient, CancellationToken cancel = default)
     {
         for (int attempt = 1; ; attempt++)
         {
             RpcException failure;
             try
             {
-                using var rpc = call(new CallOptions(deadline: DateTime.UtcNow + timeout, cancellationToken: cancel));
-                return await rpc.ResponseAsync.ConfigureAwait(false);
+                return await call(new CallOptions(timeout, cancel)).ConfigureAwait(false);
             }
             catch (RpcException e)
             {
@@ -44,7 +43,7 @@ public sealed class ControlPlaneCalls(IDiagnostics diagnostics, TimeSpan timeout
         }
     }
 
-    /// <summary>grpc-dotnet's own deadline carries no detail: "DeadlineExceeded: " says nothing.</summary>
+    /// <summary>A deadline the agent saw pass carries no detail: "DeadlineExceeded: " says nothing.</summary>
     private static bool IsBareDeadline(RpcException e) => e.StatusCode == StatusCode.DeadlineExceeded && e.Status.Detail.Length == 0;
 
     /// <summary>The failure with what the agent knows about it: the deadline it missed, how often it tried.</summary>
@@ -52,7 +51,7 @@ public sealed class ControlPlaneCalls(IDiagnostics diagnostics, TimeSpan timeout
     {
         string detail = IsBareDeadline(e) ? $"no answer within {timeout.TotalSeconds:0.###} s" : e.Status.Detail;
         if (attempts > 1) detail += $" (gave up after {attempts} attempts)";
-        return new RpcException(new Status(e.StatusCode, detail, e.Status.DebugException), e.Trailers);
+        return new RpcException(e.Status with { Detail = detail });
     }
 
     /// <summary>"Unavailable: connection refused" style text for an RPC failure.</summary>
@@ -61,7 +60,7 @@ public sealed class ControlPlaneCalls(IDiagnostics diagnostics, TimeSpan timeout
         string detail = e.Status.Detail;
         if (e.Status.DebugException is { } inner && !detail.Contains(inner.Message, StringComparison.Ordinal))
             detail = detail.Length == 0 ? inner.Message : $"{detail} ({inner.Message})";
-        return $"{e.StatusCode}: {detail}";
+        return $"{Status.Name(e.StatusCode)}: {detail}";
     }
 
     private static bool ShouldRetry(RpcException e, RetryPolicy policy) => e.Status.DebugException is not ChannelSecurityException && policy switch

@@ -1,7 +1,6 @@
 using System.Net.Security;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
-using Grpc.Net.Client;
 
 namespace LeoFlow.Agent.Channel;
 
@@ -19,8 +18,7 @@ public static class AgentChannel
         var sockets = CreateSocketsHandler(options, tls);
         var failures = new TransportFailureHandler(options.Address, tls, options.ClientCertificate?[0], sockets);
         var http = new AgentHttpHandler(options.Token, failures);
-        var channel = GrpcChannel.ForAddress(options.Address, new GrpcChannelOptions { HttpHandler = http, DisposeHttpClient = true });
-        return new AgentConnection(channel, http, options.Address);
+        return new AgentConnection(http, options.Address);
     }
 
     internal static SocketsHttpHandler CreateSocketsHandler(ChannelOptions options, TlsHandshakeObserver? tls) => new()

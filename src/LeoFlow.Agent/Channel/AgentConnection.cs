@@ -1,34 +1,26 @@
-using Grpc.Net.Client;
-using Leoflow.Agent.V1;
+using LeoFlow.Agent.Rpc;
 
 namespace LeoFlow.Agent.Channel;
 
 /// <summary>
-/// The dialed control plane: the generated client for unary calls, and the same HTTP/2
-/// connection for the log stream, which the agent speaks directly (see Logs/LogStreamCall).
+/// The dialed control plane: one HTTP/2 connection carrying the unary calls (<see cref="Client"/>)
+/// and the log stream (Logs/LogStreamCall), every request with the bearer token.
 /// </summary>
 public sealed class AgentConnection : IDisposable
 {
-    private readonly GrpcChannel _channel;
-
-    internal AgentConnection(GrpcChannel channel, HttpMessageHandler http, Uri address)
+    internal AgentConnection(HttpMessageHandler http, Uri address)
     {
-        _channel = channel;
-        Http = new HttpMessageInvoker(http, disposeHandler: false);
+        Http = new HttpMessageInvoker(http, disposeHandler: true);
         Address = address;
-        Client = new AgentService.AgentServiceClient(channel);
+        Client = new AgentClient(Http, address);
     }
 
-    public AgentService.AgentServiceClient Client { get; }
+    public AgentClient Client { get; }
 
     /// <summary>Sends requests on the channel's connection, with the bearer token.</summary>
     public HttpMessageInvoker Http { get; }
 
     public Uri Address { get; }
 
-    public void Dispose()
-    {
-        Http.Dispose();
-        _channel.Dispose();
-    }
+    public void Dispose() => Http.Dispose();
 }

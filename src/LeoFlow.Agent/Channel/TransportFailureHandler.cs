@@ -1,6 +1,6 @@
 using System.Net.Http;
 using System.Security.Cryptography.X509Certificates;
-using Grpc.Core;
+using LeoFlow.Agent.Rpc;
 
 namespace LeoFlow.Agent.Channel;
 

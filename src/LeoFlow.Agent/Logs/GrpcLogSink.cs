@@ -1,8 +1,8 @@
 using System.Buffers;
 using System.IO.Pipelines;
-using Grpc.Core;
 using LeoFlow.Agent.Channel;
 using LeoFlow.Agent.Diagnostics;
+using LeoFlow.Agent.Rpc;
 
 namespace LeoFlow.Agent.Logs;
 
@@ -321,7 +321,7 @@ public sealed class GrpcLogSink : ILogSink
         status.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Cancelled
         && status.DebugException is not ChannelSecurityException;
 
-    private static string Describe(Status status) => $"{status.StatusCode}: {status.Detail}";
+    private static string Describe(Status status) => status.ToString();
 
     /// <summary>From now on every line goes to stdout; said once.</summary>
     private void GiveUp(string? cause)
@@ -340,7 +340,7 @@ public sealed class GrpcLogSink : ILogSink
         foreach (var line in LogFrame.Read(frames)) Fallback(line);
     }
 
-    private void Fallback(Leoflow.Agent.V1.LogLine line)
+    private void Fallback(FramedLine line)
     {
         Interlocked.Increment(ref _fallbackLines);
         _fallback.Write(line);

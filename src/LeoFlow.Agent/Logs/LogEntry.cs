@@ -1,4 +1,4 @@
-using Leoflow.Agent.V1;
+using LeoFlow.Agent.Rpc;
 
 namespace LeoFlow.Agent.Logs;
 

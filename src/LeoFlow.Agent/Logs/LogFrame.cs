@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
-using Leoflow.Agent.V1;
+using LeoFlow.Agent.Rpc;
 
 namespace LeoFlow.Agent.Logs;
 
@@ -75,17 +75,34 @@ public static class LogFrame
         System.Text.Unicode.Utf8.IsValid(message) ? message : Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(message));
 
     /// <summary>Splits a buffer of whole frames back into lines (the stdout fallback, tests).</summary>
-    public static IEnumerable<LogLine> Read(ReadOnlySequence<byte> frames)
+    public static IEnumerable<FramedLine> Read(ReadOnlySequence<byte> frames)
     {
         var reader = new SequenceReader<byte>(frames);
-        var lines = new List<LogLine>();
+        var lines = new List<FramedLine>();
         while (reader.TryRead(out _) && reader.TryReadBigEndian(out int length))
         {
-            var payload = frames.Slice(reader.Position, length);
-            lines.Add(LogLine.Parser.ParseFrom(payload));
+            lines.Add(Decode(frames.Slice(reader.Position, length).ToArray()));
             reader.Advance(length);
         }
         return lines;
+    }
+
+    private static FramedLine Decode(ReadOnlySpan<byte> payload)
+    {
+        var line = new FramedLine();
+        var reader = new ProtoReader(payload);
+        while (reader.Next(out int field, out int wireType))
+        {
+            switch (field)
+            {
+                case 2 when wireType == ProtoReader.Varint: line = line with { Level = (LogLevel)reader.ReadInt32() }; break;
+                case 3 when wireType == ProtoReader.LengthDelimited: line = line with { Message = reader.ReadString() }; break;
+                case 4 when wireType == ProtoReader.LengthDelimited: line = line with { Stream = reader.ReadString() }; break;
+                case 5 when wireType == ProtoReader.Varint: line = line with { Number = (long)reader.ReadVarint() }; break;
+                default: reader.Skip(); break;   // 1 time
+            }
+        }
+        return line;
     }
 
     private static int PayloadSize(in LogEntry record, out int timeSize, out int messageBytes)
@@ -126,3 +143,6 @@ public static class LogFrame
         return i;
     }
 }
+
+/// <summary>A line read back from the log buffer (its time is not needed again).</summary>
+public readonly record struct FramedLine(string Stream = "", LogLevel Level = LogLevel.Unspecified, string Message = "", long Number = 0);

@@ -1,21 +1,17 @@
 using System.Buffers;
 using System.Net;
-using System.Net.Http.Headers;
-using Grpc.Core;
+using LeoFlow.Agent.Rpc;
 
 namespace LeoFlow.Agent.Logs;
 
 /// <summary>
-/// One StreamLogs call, spoken directly over the channel's HTTP/2 connection rather than through
-/// the generated client, because the generated client writes and flushes one message at a time
-/// while the wire lets one DATA frame carry many length-prefixed LogLines: the log is the agent's
-/// hot path. The request body stays open until <see cref="FinishAsync"/>; the response is read
+/// One StreamLogs call over the channel's HTTP/2 connection. A generic gRPC client writes and
+/// flushes one message at a time, while the wire lets one DATA frame carry many length-prefixed
+/// LogLines: the log is the agent's hot path. The request body stays open until <see cref="FinishAsync"/>; the response is read
 /// from the start and any LogAck discarded (the Go control plane sends none, only a status at the end).
 /// </summary>
 internal sealed class LogStreamCall : IDisposable
 {
-    private const string Path = "/leoflow.agent.v1.AgentService/StreamLogs";
-
     private readonly TaskCompletionSource<Stream> _body = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _endOfBody = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _abort = new();
@@ -24,13 +20,7 @@ internal sealed class LogStreamCall : IDisposable
 
     private LogStreamCall(HttpMessageInvoker http, Uri address)
     {
-        var request = new HttpRequestMessage(HttpMethod.Post, new Uri(address, Path))
-        {
-            Version = HttpVersion.Version20,
-            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
-            Content = new BodyContent(_body, _endOfBody.Task),
-        };
-        request.Headers.TE.Add(new TransferCodingWithQualityHeaderValue("trailers"));
+        var request = GrpcHttp.Request(address, "StreamLogs", new BodyContent(_body, _endOfBody.Task));
         _response = http.SendAsync(request, _abort.Token);
         _status = ReadStatusAsync();
     }
@@ -83,31 +73,19 @@ internal sealed class LogStreamCall : IDisposable
         {
             using var response = await _response.ConfigureAwait(false);
             if (response.StatusCode != HttpStatusCode.OK)
-                return new Status(FromHttp(response.StatusCode), $"HTTP {(int)response.StatusCode} from the control plane");
-            if (Grpc(response.Headers) is { } trailersOnly) return trailersOnly;
+                return GrpcHttp.FromHttp(response.StatusCode);
+            if (GrpcHttp.FromHeaders(response.Headers) is { } trailersOnly) return trailersOnly;
             using (var content = await response.Content.ReadAsStreamAsync(_abort.Token).ConfigureAwait(false))
                 await content.CopyToAsync(Stream.Null, _abort.Token).ConfigureAwait(false);
-            return Grpc(response.TrailingHeaders) ?? new Status(StatusCode.Internal, "StreamLogs ended without a grpc-status");
-        }
-        catch (RpcException e)
-        {
-            return e.Status;   // the channel's own reading of a transport failure (TLS, connect timeout)
-        }
-        catch (HttpRequestException e)
-        {
-            return new Status(StatusCode.Unavailable, e.Message, e);
-        }
-        catch (IOException e)
-        {
-            return new Status(StatusCode.Unavailable, e.Message, e);
+            return GrpcHttp.FromHeaders(response.TrailingHeaders) ?? new Status(StatusCode.Internal, "StreamLogs ended without a grpc-status");
         }
         catch (OperationCanceledException e)
         {
             return new Status(StatusCode.Cancelled, "the log stream was closed by the agent", e);
         }
-        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
+        catch (Exception e) when (GrpcHttp.FromTransport(e) is { } status)
         {
-            return new Status(StatusCode.Unavailable, e.Message, e);   // the connection went away under the call
+            return status;
         }
     }
 
@@ -124,25 +102,6 @@ internal sealed class LogStreamCall : IDisposable
     /// </summary>
     public void Dispose() => Abort();
 
-    /// <summary>gRPC's mapping of an HTTP status that is not 200 (doc/http-grpc-status-mapping.md).</summary>
-    private static StatusCode FromHttp(HttpStatusCode code) => (int)code switch
-    {
-        400 => StatusCode.Internal,
-        401 => StatusCode.Unauthenticated,
-        403 => StatusCode.PermissionDenied,
-        404 => StatusCode.Unimplemented,
-        429 or 502 or 503 or 504 => StatusCode.Unavailable,
-        _ => StatusCode.Unknown,
-    };
-
-    private static Status? Grpc(HttpHeaders headers)
-    {
-        if (!headers.TryGetValues("grpc-status", out var codes)) return null;
-        int code = int.TryParse(codes.FirstOrDefault(), out int c) ? c : (int)StatusCode.Unknown;
-        string detail = headers.TryGetValues("grpc-message", out var messages) ? Uri.UnescapeDataString(messages.FirstOrDefault() ?? "") : "";
-        return new Status((StatusCode)code, detail);
-    }
-
     /// <summary>The request body: handed to the writer when the transport starts sending it, ended on half-close.</summary>
     private sealed class BodyContent : HttpContent
     {
@@ -153,7 +112,6 @@ internal sealed class LogStreamCall : IDisposable
         {
             _body = body;
             _end = end;
-            Headers.ContentType = new MediaTypeHeaderValue("application/grpc");
         }
 
         protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)

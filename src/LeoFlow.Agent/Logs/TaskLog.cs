@@ -1,6 +1,6 @@
 using System.Text;
 using LeoFlow.Agent.Process;
-using Leoflow.Agent.V1;
+using LeoFlow.Agent.Rpc;
 
 namespace LeoFlow.Agent.Logs;
 

@@ -23,7 +23,7 @@ public sealed class LogFrameTests
     public void EncodesExactlyAsGoogleProtobufDoes(string message, LogLevel level, string stream, long number, long ticks)
     {
         var time = new DateTime(ticks, DateTimeKind.Utc);
-        var entry = new LogEntry(time, level, stream, number, System.Text.Encoding.UTF8.GetBytes(message));
+        var entry = new LogEntry(time, (Rpc.LogLevel)level, stream, number, System.Text.Encoding.UTF8.GetBytes(message));
         var frame = new byte[LogFrame.Size(entry)];
 
         int written = LogFrame.Write(entry, frame);
@@ -48,14 +48,14 @@ public sealed class LogFrameTests
         var buffer = new ArrayBufferWriter<byte>();
         for (int i = 1; i <= 3; i++)
         {
-            var entry = new LogEntry(DateTime.UtcNow, LogLevel.Info, "stdout", i, System.Text.Encoding.UTF8.GetBytes($"line {i}"));
+            var entry = new LogEntry(DateTime.UtcNow, Rpc.LogLevel.Info, "stdout", i, System.Text.Encoding.UTF8.GetBytes($"line {i}"));
             LogFrame.Write(entry, buffer);
         }
 
         var lines = LogFrame.Read(new ReadOnlySequence<byte>(buffer.WrittenMemory)).ToArray();
 
         Assert.Equal(["line 1", "line 2", "line 3"], lines.Select(l => l.Message));
-        Assert.Equal([1L, 2L, 3L], lines.Select(l => l.LineNumber));
+        Assert.Equal([1L, 2L, 3L], lines.Select(l => l.Number));
     }
 
     [Fact]
