@@ -75,13 +75,13 @@ public sealed class AgentClient(HttpMessageInvoker http, Uri address)
         {
             throw new RpcException(new Status(StatusCode.Internal, $"{method}: the response ended inside a message", e));
         }
-        catch (OperationCanceledException e) when (!options.CancellationToken.IsCancellationRequested && deadline.IsCancellationRequested)
+        catch (OperationCanceledException) when (!options.CancellationToken.IsCancellationRequested && deadline.IsCancellationRequested)
         {
-            throw new RpcException(new Status(StatusCode.DeadlineExceeded, "", e));
+            throw new RpcException(new Status(StatusCode.DeadlineExceeded, ""));
         }
-        catch (OperationCanceledException e)
+        catch (OperationCanceledException)
         {
-            throw new RpcException(new Status(StatusCode.Cancelled, $"{method} was cancelled by the agent", e));
+            throw new RpcException(new Status(StatusCode.Cancelled, $"{method} was cancelled by the agent"));
         }
         catch (Exception e) when (e is not RpcException && GrpcHttp.FromTransport(e) is { } status)
         {
