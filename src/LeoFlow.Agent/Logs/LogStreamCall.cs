@@ -72,9 +72,8 @@ internal sealed class LogStreamCall : IDisposable
         try
         {
             using var response = await _response.ConfigureAwait(false);
-            if (response.StatusCode != HttpStatusCode.OK)
-                return GrpcHttp.FromHttp(response.StatusCode);
             if (GrpcHttp.FromHeaders(response.Headers) is { } trailersOnly) return trailersOnly;
+            if (response.StatusCode != HttpStatusCode.OK) return GrpcHttp.FromHttp(response.StatusCode);
             using (var content = await response.Content.ReadAsStreamAsync(_abort.Token).ConfigureAwait(false))
                 await content.CopyToAsync(Stream.Null, _abort.Token).ConfigureAwait(false);
             return GrpcHttp.FromHeaders(response.TrailingHeaders) ?? new Status(StatusCode.Internal, "StreamLogs ended without a grpc-status");

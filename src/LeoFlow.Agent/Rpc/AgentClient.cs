@@ -55,8 +55,8 @@ public sealed class AgentClient(HttpMessageInvoker http, Uri address)
         try
         {
             using var response = await http.SendAsync(request, deadline.Token).ConfigureAwait(false);
-            if (response.StatusCode != HttpStatusCode.OK) throw new RpcException(GrpcHttp.FromHttp(response.StatusCode));
             if (GrpcHttp.FromHeaders(response.Headers) is { } trailersOnly) throw new RpcException(Failed(trailersOnly));
+            if (response.StatusCode != HttpStatusCode.OK) throw new RpcException(GrpcHttp.FromHttp(response.StatusCode));
             if (response.Content.Headers.ContentType?.MediaType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) != true)
                 throw new RpcException(new Status(StatusCode.Internal, $"the control plane answered {method} with content-type \"{response.Content.Headers.ContentType}\", not gRPC"));
             byte[]? reply;
@@ -83,7 +83,7 @@ public sealed class AgentClient(HttpMessageInvoker http, Uri address)
         {
             throw new RpcException(new Status(StatusCode.Cancelled, $"{method} was cancelled by the agent"));
         }
-        catch (Exception e) when (e is not RpcException && GrpcHttp.FromTransport(e) is { } status)
+        catch (Exception e) when (e is not RpcException && (GrpcHttp.FromReset(e) ?? GrpcHttp.FromTransport(e)) is { } status)
         {
             throw new RpcException(status);
         }

@@ -37,7 +37,10 @@ internal static class GrpcHttp
         return ms < 100_000_000 ? $"{ms}m" : $"{Math.Min(ms / 1000, 99_999_999)}S";
     }
 
-    /// <summary>gRPC's reading of an HTTP status other than 200 (doc/http-grpc-status-mapping.md).</summary>
+    /// <summary>
+    /// gRPC's reading of an HTTP status other than 200 when the response has no grpc-status
+    /// (doc/http-grpc-status-mapping.md): a proxy's answer, or a server that is not gRPC.
+    /// </summary>
     public static Status FromHttp(HttpStatusCode code)
     {
         var status = (int)code switch
@@ -59,6 +62,29 @@ internal static class GrpcHttp
         int code = int.TryParse(codes.FirstOrDefault(), out int c) ? c : (int)StatusCode.Unknown;
         string detail = headers.TryGetValues("grpc-message", out var messages) ? Uri.UnescapeDataString(messages.FirstOrDefault() ?? "") : "";
         return new Status((StatusCode)code, detail);
+    }
+
+    /// <summary>
+    /// A stream the server reset (RST_STREAM), read as PROTOCOL-HTTP2.md says: only a refused
+    /// stream (never processed) is Unavailable, hence retried; a reset with INTERNAL_ERROR is the
+    /// server's answer. Null when no reset code is known (the connection simply went away).
+    /// </summary>
+    public static Status? FromReset(Exception e)
+    {
+        for (Exception? inner = e; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is not HttpProtocolException reset) continue;
+            var code = reset.ErrorCode switch
+            {
+                0x7 => StatusCode.Unavailable,          // REFUSED_STREAM
+                0x8 => StatusCode.Cancelled,            // CANCEL
+                0xB => StatusCode.ResourceExhausted,    // ENHANCE_YOUR_CALM
+                0xC => StatusCode.PermissionDenied,     // INADEQUATE_SECURITY
+                _ => StatusCode.Internal,
+            };
+            return new Status(code, $"the control plane reset the call (HTTP/2 error 0x{reset.ErrorCode:x})", e);
+        }
+        return null;
     }
 
     /// <summary>

@@ -59,7 +59,7 @@ public sealed class AgentClientHttpTests
     }
 
     /// <summary>http-grpc-status-mapping.md: the HTTP table is only for responses without grpc-status; "if grpc-status was provided, it must be used".</summary>
-    [Theory(Skip = "AgentClient maps a non-200 HTTP status by the table and ignores the grpc-status header the response carries: 404 + grpc-status 5 reads as Unimplemented, 503 + grpc-status 8 as Unavailable")]
+    [Theory]
     [InlineData(404, "5", StatusCode.NotFound)]
     [InlineData(503, "8", StatusCode.ResourceExhausted)]
     public async Task HttpErrorWithGrpcStatusUsesTheGrpcStatus(int http, string grpcStatus, StatusCode expected)
@@ -333,7 +333,7 @@ public sealed class AgentClientHttpTests
     }
 
     /// <summary>PROTOCOL-HTTP2.md, "Errors": how a client reads a stream the server reset.</summary>
-    [Theory(Skip = "AgentClient reads every RST_STREAM from the server as Unavailable (GrpcHttp.FromTransport: HttpRequestException/IOException), so resets the protocol maps to Internal, Cancelled or ResourceExhausted are retried as transport failures")]
+    [Theory]
     [InlineData(0x0, StatusCode.Internal)]            // NO_ERROR
     [InlineData(0x2, StatusCode.Internal)]            // INTERNAL_ERROR
     [InlineData(0x8, StatusCode.Cancelled)]           // CANCEL
