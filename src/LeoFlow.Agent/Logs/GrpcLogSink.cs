@@ -8,7 +8,7 @@ namespace LeoFlow.Agent.Logs;
 
 /// <summary>
 /// The task log over StreamLogs. Lines are encoded once into a pipe of pooled memory bounded by
-/// <see cref="BufferBytes"/>; when it is full, writers wait, so back-pressure reaches the task's
+/// <see cref="PendingBytes"/> unsent; when it is full, writers wait, so back-pressure reaches the task's
 /// pipes and nothing is dropped. One pump sends whatever is buffered as one write (many frames
 /// per DATA frame) and keeps the last <see cref="LogSinkOptions.ReplayBytes"/> it sent. A broken
 /// stream (also one found broken only at the final half-close) is re-opened on the
@@ -19,14 +19,20 @@ namespace LeoFlow.Agent.Logs;
 /// </summary>
 public sealed class GrpcLogSink : ILogSink
 {
-    /// <summary>Encoded bytes buffered between the task's pipes and the stream (back-pressure above).</summary>
-    public const long BufferBytes = 4 * 1024 * 1024;
+    /// <summary>
+    /// Encoded bytes not yet sent that the buffer holds before the task's writes wait (back-pressure
+    /// above); the replay window is held on top of it.
+    /// </summary>
+    public const long PendingBytes = 1024 * 1024;
+
+    /// <summary>The buffer's blocks: a few hundred lines each, so a full buffer is a few dozen segments.</summary>
+    private const int BlockBytes = 16 * 1024;
 
     private readonly AgentConnection _connection;
     private readonly IDiagnostics _diagnostics;
     private readonly FallbackLogWriter _fallback;
     private readonly LogSinkOptions _options;
-    private readonly Pipe _pipe = new(new PipeOptions(pauseWriterThreshold: BufferBytes, resumeWriterThreshold: BufferBytes / 2, useSynchronizationContext: false));
+    private readonly Pipe _pipe;
     private readonly Lock _writeLock = new();
     private readonly CancellationTokenSource _shutdown = new();
     private LogStreamCall? _call;
@@ -47,9 +53,15 @@ public sealed class GrpcLogSink : ILogSink
         _diagnostics = diagnostics;
         _fallback = fallback;
         _options = options ?? new LogSinkOptions();
-        // Kept bytes stay unconsumed in the pipe: at half of BufferBytes or more, a paused writer would never resume.
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(_options.ReplayBytes, BufferBytes / 4, "options.ReplayBytes");
         ArgumentOutOfRangeException.ThrowIfNegative(_options.ReplayBytes, "options.ReplayBytes");
+        // Kept bytes stay unconsumed in the pipe, so both thresholds sit above the replay window:
+        // writers wait with PendingBytes unsent and go on when half of that is sent.
+        _pipe = new Pipe(new PipeOptions(
+            pool: new LogBufferPool(BlockBytes),
+            pauseWriterThreshold: _options.ReplayBytes + PendingBytes,
+            resumeWriterThreshold: _options.ReplayBytes + PendingBytes / 2,
+            minimumSegmentSize: BlockBytes,
+            useSynchronizationContext: false));
     }
 
     /// <summary>

@@ -18,8 +18,8 @@ public sealed record LogSinkOptions
     /// server can only have that much unread, as HTTP/2 flow control stops the agent at the
     /// stream's receive window (Kestrel's default is 768 KiB; grpc-go's starts at 64 KiB and grows
     /// with the bandwidth-delay product, which is small inside a cluster). A reset thus costs at
-    /// most this much of the log twice, never a line lost. The window counts against
-    /// <see cref="GrpcLogSink.BufferBytes"/> and may be at most a quarter of it.
+    /// most this much of the log twice, never a line lost. The window is held in memory on top of
+    /// <see cref="GrpcLogSink.PendingBytes"/>.
     /// </summary>
     public long ReplayBytes { get; init; } = 1024 * 1024;
 }
