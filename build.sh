@@ -8,7 +8,7 @@
 #   ./build.sh deps          install the prerequisites only
 #
 # The binaries link OpenSSL statically and against a Debian 11 sysroot (eng/sysroot.sh, cached in
-# /var/cache/leoflow), so they need nothing but glibc >= 2.31 wherever they run.
+# /var/cache/leoflow), so they need nothing but glibc (symbol versions <= 2.28) wherever they run.
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$PWD
@@ -77,17 +77,21 @@ publish_rid() {
     mkdir -p "$shim"
     printf '%s' "$stamp" > "$shim/.leoflow-stamp"
   fi
+  # pow and log bound to their pre-2.29 versions (eng/glibc-compat.c): GLIBC_2.28 at most.
+  local compat=$ROOT/artifacts/obj/$rid/glibc-compat.o
+  mkdir -p "$(dirname "$compat")"
+  clang --target="$triple" --sysroot="$sysroot" -O2 -fPIC -c "$ROOT/eng/glibc-compat.c" -o "$compat"
   # -warnaserror: any trim/AOT/single-file warning (IL2xxx/IL3xxx) fails the build.
   CMAKE_TOOLCHAIN_FILE=$ROOT/eng/toolchain.cmake LEOFLOW_SYSROOT=$sysroot LEOFLOW_TARGET_TRIPLE=$triple \
     dotnet publish src/LeoFlow.Agent.Cli -c Release -r "$rid" -warnaserror -p:Commit="$commit" \
-    -p:SysRoot="$sysroot" -o "$ROOT/artifacts/publish/$rid" -v:q -nologo
+    -p:SysRoot="$sysroot" -p:GlibcCompatObject="$compat" -o "$ROOT/artifacts/publish/$rid" -v:q -nologo
   local dist=$ROOT/dist/$rid
   mkdir -p "$dist"
   cp "$ROOT/artifacts/publish/$rid/leoflow-agent" "$dist/leoflow-agent"
   cp "$ROOT/artifacts/publish/$rid/leoflow-agent.dbg" "$dist/leoflow-agent.dbg"
   (cd "$dist" && sha256sum leoflow-agent leoflow-agent.dbg > SHA256SUMS)
   ls -l "$dist/leoflow-agent" | awk '{print "dist/'"$rid"'/leoflow-agent: " $5 " bytes"}'
-  eng/check-binary.sh "dist/$rid/leoflow-agent"
+  eng/check-binary.sh "dist/$rid/leoflow-agent" 2.28
   if [ "$rid" = "$RID" ]; then
     "$dist/leoflow-agent" --version
   else

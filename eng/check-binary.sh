@@ -2,12 +2,12 @@
 # Checks what a published leoflow-agent asks of the machine it runs on:
 #   - NEEDED lists glibc's own libraries only (OpenSSL and zlib are linked in statically), so the
 #     binary runs in images without libssl or libz;
-#   - no symbol needs a GLIBC_ version above MAX (default 2.31, Debian 11 / Ubuntu 20.04).
+#   - no symbol needs a GLIBC_ version above MAX (default 2.28: RHEL/UBI 8, Debian 10).
 # Prints both facts and exits 1 when either is violated.
 #   eng/check-binary.sh BINARY [MAX_GLIBC]
 set -euo pipefail
 bin=$1
-max=${2:-2.31}
+max=${2:-2.28}
 [ -f "$bin" ] || { echo "check-binary: $bin does not exist" >&2; exit 1; }
 
 allowed='^(libc\.so\.6|libm\.so\.6|libdl\.so\.2|librt\.so\.1|libpthread\.so\.0|ld-linux-x86-64\.so\.2|ld-linux-aarch64\.so\.1)$'

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Portability checks for the published binaries (./build.sh portability runs this after publishing):
-#   - both binaries need only glibc's libraries and at most GLIBC_2.31;
+#   - both binaries need only glibc's libraries and at most GLIBC_2.28 (RHEL/UBI 8, Debian 10);
 #   - the linux-x64 agent runs a whole bash task against the dev control plane, in plaintext and over
 #     TLS with a CA file, inside chroots of minimal Debian 11 and Debian 12 roots, and inside a root
 #     holding only the loader, glibc, a CA bundle and the agent (no libssl, libz, libgcc_s or shell:
@@ -142,8 +142,8 @@ launcher() {
 }
 
 banner "binaries"
-check "linux-x64: NEEDED is glibc only, GLIBC <= 2.31" "$ROOT/eng/check-binary.sh" "$X64" 2.31
-check "linux-arm64: NEEDED is glibc only, GLIBC <= 2.31" "$ROOT/eng/check-binary.sh" "$ARM64" 2.31
+check "linux-x64: NEEDED is glibc only, GLIBC <= 2.28" "$ROOT/eng/check-binary.sh" "$X64" 2.28
+check "linux-arm64: NEEDED is glibc only, GLIBC <= 2.28" "$ROOT/eng/check-binary.sh" "$ARM64" 2.28
 
 # Debian 11 and 12 minimal roots (debootstrap --variant=minbase): bash, no libssl3 in bullseye.
 for pair in "debian11-bullseye:$BULLSEYE" "debian12-bookworm:$BOOKWORM"; do
