@@ -26,7 +26,7 @@ internal static class GrpcHttp
         request.Headers.TE.Add(new TransferCodingWithQualityHeaderValue("trailers"));
         // Responses uncompressed: the agent carries no decompressor.
         request.Headers.TryAddWithoutValidation("grpc-accept-encoding", "identity");
-        if (timeout is { } t) request.Headers.TryAddWithoutValidation("grpc-timeout", Timeout(t));
+        if (timeout is { } t && t > TimeSpan.Zero) request.Headers.TryAddWithoutValidation("grpc-timeout", Timeout(t));
         return request;
     }
 
