@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # LeoFlow agent build entry point. Idempotent; installs what it needs (as root, via apt).
 #   ./build.sh demo          publish the Native AOT agent and run sample tasks against the dev control plane
-#   ./build.sh test          publish for this machine (zero trim/AOT warnings enforced) and run every test
+#   ./build.sh test          publish for this machine (zero trim/AOT warnings enforced) and run every test:
+#                            the xunit suite, then the grpc-go interop checks (tests/interop)
 #   ./build.sh publish [RID...]  Native AOT binaries into dist/RID/ (default: linux-x64 and linux-arm64)
 #   ./build.sh portability   publish both, then run them in old, new and near-empty userlands (tests/portability)
+#   ./build.sh interop       the grpc-go interop checks alone (tests/interop)
 #   ./build.sh bench [--quick]  size, start-up, lifecycle, RSS, idle CPU, log throughput; rewrites docs/benchmarks.md
 #   ./build.sh deps          install the prerequisites only
 #
@@ -40,6 +42,13 @@ deps() {
   command -v wget >/dev/null || missing+=(wget)
   perl -MIPC::Cmd -e 1 2>/dev/null || missing+=(perl)
   [ -e /usr/share/keyrings/debian-archive-keyring.gpg ] || missing+=(debian-archive-keyring)
+  if [ "${1:-}" = interop ]; then
+    # A grpc-go control plane built from Debian's packaged sources (tests/interop).
+    command -v go >/dev/null || missing+=(golang-go)
+    [ -d /usr/share/gocode/src/google.golang.org/grpc ] || missing+=(golang-google-grpc-dev)
+    [ -d /usr/share/gocode/src/google.golang.org/protobuf ] || missing+=(golang-google-protobuf-dev)
+    command -v openssl >/dev/null || missing+=(openssl)
+  fi
   if [ "${1:-}" = portability ]; then
     command -v qemu-aarch64-static >/dev/null || missing+=(qemu-user-static)
     [ -e /bin/busybox ] || missing+=(busybox-static)
@@ -116,6 +125,8 @@ run_tests() {
   passed=$(grep -oE 'Passed: +[0-9]+' "$out" | awk '{s+=$2} END {print s+0}')
   failed=$(grep -oE 'Failed: +[0-9]+' "$out" | awk '{s+=$2} END {print s+0}')
   echo "$passed passed, $failed failed"
+  log "the agent against a control plane on grpc-go (tests/interop)"
+  tests/interop/run.sh || rc=1
   return "$rc"
 }
 
@@ -133,9 +144,10 @@ demo() {
 case "${1:-}" in
   deps) deps ;;
   publish) deps; shift; publish_all "$@" ;;
-  test) deps; publish; run_tests ;;
+  test) deps interop; publish; run_tests ;;
   demo) deps; publish; demo ;;
   portability) deps portability; publish_all; tests/portability/run.sh ;;
+  interop) deps interop; publish; tests/interop/run.sh ;;
   bench) deps; publish; shift; bench/run.sh "$@" ;;
-  *) echo "usage: ./build.sh {demo|test|publish|portability|bench [--quick]|deps}" >&2; exit 2 ;;
+  *) echo "usage: ./build.sh {demo|test|publish|portability|interop|bench [--quick]|deps}" >&2; exit 2 ;;
 esac
