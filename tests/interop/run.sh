@@ -127,5 +127,41 @@ if run wrong-token 'echo never' 1 LEOFLOW_AGENT_TOKEN=wrong; then
     fail "wrong-token: the agent names the refusal" "$(tail -3 "$WORK/wrong-token.out")"; fi
 fi
 
+printf '\n======== control plane restarted while the task runs\n'
+# start_plane NAME [ARGS...]: a plane in the background; sets PLANE (its pid) and PORT.
+start_plane() {
+  local name=$1 i; shift
+  rm -f "$WORK/$name.port"
+  timeout 120 "$WORK/plane" -record "$WORK/$name.record" -port-file "$WORK/$name.port" "$@" >"$WORK/$name.plane" 2>&1 &
+  PLANE=$!
+  for i in $(seq 1 100); do [ -s "$WORK/$name.port" ] && break; sleep 0.1; done
+  PORT=$(cat "$WORK/$name.port" 2>/dev/null)
+  [ -n "$PORT" ]
+}
+RESTART_TASK='sleep 4; seq 1 1000; printf "{\"after\": \"restart\"}" > "$LEOFLOW_RETURN_VALUE_PATH"'
+if start_plane restart-1 -entrypoint "$RESTART_TASK"; then
+  env -i PATH="$PATH" HOME="$WORK" LEOFLOW_CONTROL_PLANE_ADDR="http://127.0.0.1:$PORT" \
+    LEOFLOW_AGENT_TOKEN=interop-token LEOFLOW_AGENT_TERMINATION_LOG= timeout 120 "$AGENT" >"$WORK/restart.out" 2>&1 &
+  agent=$!
+  for i in $(seq 1 100); do grep -q '^state RUNNING' "$WORK/restart-1.record" && break; sleep 0.1; done
+  kill -TERM "$PLANE"; wait "$PLANE" 2>/dev/null
+  start_plane restart-2 -listen "127.0.0.1:$PORT" -entrypoint "$RESTART_TASK" || fail "restart" "the second plane did not start"
+  wait "$agent"; rc=$?
+  kill "$PLANE" 2>/dev/null; wait "$PLANE" 2>/dev/null
+  if [ "$rc" = 0 ]; then pass "restart: the task succeeded across the restart"; else
+    fail "restart: the task succeeded across the restart" "agent exited $rc"; indent < "$WORK/restart.out" | tail -20; fi
+  echo "    what the agent said meanwhile (warnings and errors):"
+  grep -E "warn|error" "$WORK/restart.out" | cut -c1-220 | indent
+  expect restart-1 "the first plane saw the task start, then stopped" '^state RUNNING 0 ""$' '^stopping$'
+  # The log stream comes back on its own schedule (1, 2, 4 s...), so the push may come first: the
+  # report of the end comes after the last line in any case.
+  expect restart-2 "log stream re-opened, every line after the restart delivered, then the end reported" \
+    '^wire StreamLogs$' '^log stdout 1 1$' '^log-count stdout 1000$' '^state SUCCESS 0 ""$'
+  expect restart-2 "the return value pushed to the new plane" '^xcom return_value application/json \{"after": "restart"\}$'
+  refuse restart-2 "no gap in the numbering" '^log-gap'
+else
+  fail "restart" "the first plane did not start"
+fi
+
 printf '\n%d passed, %d failed\n' "${#PASSED[@]}" "${#FAILED[@]}"
 [ ${#FAILED[@]} -eq 0 ]

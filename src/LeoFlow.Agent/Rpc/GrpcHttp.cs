@@ -65,26 +65,24 @@ internal static class GrpcHttp
     }
 
     /// <summary>
-    /// A stream the server reset (RST_STREAM), read as PROTOCOL-HTTP2.md says: only a refused
-    /// stream (never processed) is Unavailable, hence retried; a reset with INTERNAL_ERROR is the
-    /// server's answer. Null when no reset code is known (the connection simply went away).
+    /// A call the server ended with an HTTP/2 error code (RST_STREAM, or GOAWAY for its
+    /// connection), read as PROTOCOL-HTTP2.md says, except NO_ERROR: the spec reads it as Internal
+    /// but notes that servers use it to go away ("lameduck"), which is what a control plane being
+    /// restarted does, so the agent retries it, as it does a refused stream (never processed).
+    /// INTERNAL_ERROR and the like are the server's answer. Null when there is no such code.
     /// </summary>
     public static Status? FromReset(Exception e)
     {
-        for (Exception? inner = e; inner is not null; inner = inner.InnerException)
+        if (Reset(e) is not { } reset) return null;
+        var code = reset.ErrorCode switch
         {
-            if (inner is not HttpProtocolException reset) continue;
-            var code = reset.ErrorCode switch
-            {
-                0x7 => StatusCode.Unavailable,          // REFUSED_STREAM
-                0x8 => StatusCode.Cancelled,            // CANCEL
-                0xB => StatusCode.ResourceExhausted,    // ENHANCE_YOUR_CALM
-                0xC => StatusCode.PermissionDenied,     // INADEQUATE_SECURITY
-                _ => StatusCode.Internal,
-            };
-            return new Status(code, $"the control plane reset the call (HTTP/2 error 0x{reset.ErrorCode:x})", e);
-        }
-        return null;
+            0x0 or 0x7 => StatusCode.Unavailable,   // NO_ERROR, REFUSED_STREAM
+            0x8 => StatusCode.Cancelled,            // CANCEL
+            0xB => StatusCode.ResourceExhausted,    // ENHANCE_YOUR_CALM
+            0xC => StatusCode.PermissionDenied,     // INADEQUATE_SECURITY
+            _ => StatusCode.Internal,
+        };
+        return new Status(code, Describe(reset), e);
     }
 
     /// <summary>
@@ -94,9 +92,39 @@ internal static class GrpcHttp
     public static Status? FromTransport(Exception e) => e switch
     {
         RpcException rpc => rpc.Status,   // the channel's own reading of the failure (TLS, connect timeout)
+        _ when Reset(e) is { } reset => new Status(StatusCode.Unavailable, Describe(reset), e),
         HttpRequestException or IOException => new Status(StatusCode.Unavailable, e.Message, e),
         // The connection went away under the call.
         InvalidOperationException or ObjectDisposedException => new Status(StatusCode.Unavailable, e.Message, e),
         _ => null,
     };
+
+    private static HttpProtocolException? Reset(Exception e)
+    {
+        for (Exception? inner = e; inner is not null; inner = inner.InnerException)
+            if (inner is HttpProtocolException reset) return reset;
+        return null;
+    }
+
+    /// <summary>The runtime's own message is a bare resource key in this build: name the code instead.</summary>
+    private static string Describe(HttpProtocolException reset) =>
+        $"the control plane ended the call with HTTP/2 error {(reset.ErrorCode switch
+        {
+            0x0 => "NO_ERROR",
+            0x1 => "PROTOCOL_ERROR",
+            0x2 => "INTERNAL_ERROR",
+            0x3 => "FLOW_CONTROL_ERROR",
+            0x4 => "SETTINGS_TIMEOUT",
+            0x5 => "STREAM_CLOSED",
+            0x6 => "FRAME_SIZE_ERROR",
+            0x7 => "REFUSED_STREAM",
+            0x8 => "CANCEL",
+            0x9 => "COMPRESSION_ERROR",
+            0xA => "CONNECT_ERROR",
+            0xB => "ENHANCE_YOUR_CALM",
+            0xC => "INADEQUATE_SECURITY",
+            0xD => "HTTP_1_1_REQUIRED",
+            _ => "0x" + reset.ErrorCode.ToString("x", System.Globalization.CultureInfo.InvariantCulture),
+        })}"
+        + (reset.ErrorCode == 0 ? " (it is going away)" : "");
 }

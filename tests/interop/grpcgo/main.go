@@ -14,8 +14,10 @@ import (
 	"log"
 	"net"
 	"os"
+	"os/signal"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"google.golang.org/grpc"
@@ -284,6 +286,21 @@ func main() {
 	if err := os.WriteFile(*portFile, []byte(fmt.Sprint(lis.Addr().(*net.TCPAddr).Port)), 0o644); err != nil {
 		log.Fatal(err)
 	}
+	go func() {
+		// SIGTERM: a rolling restart. GOAWAY first and a moment for the calls in flight, then the
+		// connections are closed (the log stream never ends on its own).
+		stop := make(chan os.Signal, 1)
+		signal.Notify(stop, syscall.SIGTERM)
+		<-stop
+		p.note("stopping")
+		graceful := make(chan struct{})
+		go func() { server.GracefulStop(); close(graceful) }()
+		select {
+		case <-graceful:
+		case <-time.After(time.Second):
+			server.Stop()
+		}
+	}()
 	go func() {
 		<-p.done
 		// The agent reports the end after closing the log: a moment for its last calls, then stop.
