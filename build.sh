@@ -7,7 +7,7 @@
 #   ./build.sh portability   publish both, then run them in old, new and near-empty userlands (tests/portability)
 #   ./build.sh interop       the grpc-go interop checks alone (tests/interop)
 #   ./build.sh bench [--quick]  size, start-up, lifecycle, RSS, idle CPU, log throughput; rewrites docs/benchmarks.md
-#   ./build.sh deps          install the prerequisites only
+#   ./build.sh deps [portability|interop]  install the prerequisites only (of those checks too)
 #
 # The binaries link OpenSSL statically and against a Debian 11 sysroot (eng/sysroot.sh, cached in
 # /var/cache/leoflow), so they need nothing but glibc (symbol versions <= 2.28) wherever they run.
@@ -142,7 +142,7 @@ demo() {
 }
 
 case "${1:-}" in
-  deps) deps ;;
+  deps) shift; deps "${1:-}" ;;
   publish) deps; shift; publish_all "$@" ;;
   test) deps interop; publish; run_tests ;;
   demo) deps; publish; demo ;;
