@@ -52,7 +52,13 @@ internal static class GrpcHttp
             429 or 502 or 503 or 504 => StatusCode.Unavailable,
             _ => StatusCode.Unknown,
         };
-        return new Status(status, $"HTTP {(int)code} from the control plane");
+        string detail = $"HTTP {(int)code} from the control plane";
+        // A proxy's 429/502/503/504 says the control plane was not reached: like a failed
+        // connection (the exception marks it so), retried even where the control plane's own
+        // Unavailable is an answer (RetryPolicy.TransportOnly).
+        return status == StatusCode.Unavailable
+            ? new Status(status, detail, new HttpRequestException(HttpRequestError.Unknown, detail, null, code))
+            : new Status(status, detail);
     }
 
     /// <summary>The grpc-status in these headers (null when there is none).</summary>

@@ -56,6 +56,8 @@ public sealed class AgentClientHttpTests
 
         Assert.Equal(expected, e.StatusCode);
         Assert.Equal($"HTTP {http} from the control plane", e.Status.Detail);
+        // Unavailable from a proxy is a transport failure (retried even for variables and connections).
+        Assert.Equal(expected == StatusCode.Unavailable, e.Status.DebugException is HttpRequestException);
     }
 
     /// <summary>http-grpc-status-mapping.md: the HTTP table is only for responses without grpc-status; "if grpc-status was provided, it must be used".</summary>
