@@ -3,9 +3,6 @@ using System.Net;
 
 namespace LeoFlow.Agent.Rpc;
 
-/// <summary>A call's deadline (from when it starts) and the token that abandons it.</summary>
-public readonly record struct CallOptions(TimeSpan Timeout, CancellationToken CancellationToken = default);
-
 /// <summary>
 /// The unary RPCs of leoflow.agent.v1.AgentService, spoken over the channel's HTTP/2 connection:
 /// one framed request message, one framed response message, then the status. Failures throw
