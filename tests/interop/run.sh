@@ -44,19 +44,26 @@ LINES=20000
 TASK='echo "greeting=$GREETING numbers=$LEOFLOW_XCOM_NUMBERS region=${AIRFLOW_VAR_REGION:-none}"; '\
 'seq 1 '$LINES'; echo "to stderr" >&2; echo "again" >&2; printf "{\"sum\": 6}" > "$LEOFLOW_RETURN_VALUE_PATH"'
 
+# start_plane NAME [ARGS...]: a plane in the background; sets PLANE (its pid) and PORT.
+start_plane() {
+  local name=$1 i; shift
+  rm -f "$WORK/$name.port"
+  timeout 120 "$WORK/plane" -record "$WORK/$name.record" -port-file "$WORK/$name.port" "$@" >"$WORK/$name.plane" 2>&1 &
+  PLANE=$!
+  for i in $(seq 1 100); do [ -s "$WORK/$name.port" ] && break; sleep 0.1; done
+  PORT=$(cat "$WORK/$name.port" 2>/dev/null)
+  [ -n "$PORT" ]
+}
+
 # run NAME ENTRYPOINT EXPECTED_EXIT [AGENT ENV...]: one task through the grpc-go plane; leaves
 # $WORK/NAME.record (what the plane saw) and $WORK/NAME.out (the agent's own output).
 run() {
   local name=$1 entrypoint=$2 expected=$3; shift 3
   local tls=() scheme=http
   if [ "${TLS:-}" = 1 ]; then tls=(-tls-cert "$WORK/server.crt" -tls-key "$WORK/server.key"); scheme=https; fi
-  rm -f "$WORK/$name.port"
-  timeout 120 "$WORK/plane" -record "$WORK/$name.record" -port-file "$WORK/$name.port" -entrypoint "$entrypoint" "${tls[@]}" \
-    >"$WORK/$name.plane" 2>&1 &
-  local plane=$! i
-  for i in $(seq 1 100); do [ -s "$WORK/$name.port" ] && break; sleep 0.1; done
-  [ -s "$WORK/$name.port" ] || { fail "$name" "the plane did not start: $(cat "$WORK/$name.plane")"; return 1; }
-  env -i PATH="$PATH" HOME="$WORK" LEOFLOW_CONTROL_PLANE_ADDR="$scheme://127.0.0.1:$(cat "$WORK/$name.port")" \
+  start_plane "$name" -entrypoint "$entrypoint" "${tls[@]}" || { fail "$name" "the plane did not start: $(cat "$WORK/$name.plane")"; return 1; }
+  local plane=$PLANE
+  env -i PATH="$PATH" HOME="$WORK" LEOFLOW_CONTROL_PLANE_ADDR="$scheme://127.0.0.1:$PORT" \
     LEOFLOW_AGENT_TOKEN=interop-token LEOFLOW_AGENT_TERMINATION_LOG= "$@" \
     timeout 120 "$AGENT" >"$WORK/$name.out" 2>&1
   local rc=$?
@@ -128,16 +135,6 @@ if run wrong-token 'echo never' 1 LEOFLOW_AGENT_TOKEN=wrong; then
 fi
 
 printf '\n======== control plane restarted while the task runs\n'
-# start_plane NAME [ARGS...]: a plane in the background; sets PLANE (its pid) and PORT.
-start_plane() {
-  local name=$1 i; shift
-  rm -f "$WORK/$name.port"
-  timeout 120 "$WORK/plane" -record "$WORK/$name.record" -port-file "$WORK/$name.port" "$@" >"$WORK/$name.plane" 2>&1 &
-  PLANE=$!
-  for i in $(seq 1 100); do [ -s "$WORK/$name.port" ] && break; sleep 0.1; done
-  PORT=$(cat "$WORK/$name.port" 2>/dev/null)
-  [ -n "$PORT" ]
-}
 RESTART_TASK='sleep 4; seq 1 1000; printf "{\"after\": \"restart\"}" > "$LEOFLOW_RETURN_VALUE_PATH"'
 if start_plane restart-1 -entrypoint "$RESTART_TASK"; then
   env -i PATH="$PATH" HOME="$WORK" LEOFLOW_CONTROL_PLANE_ADDR="http://127.0.0.1:$PORT" \

@@ -17,8 +17,6 @@ public static class LogFrame
     /// <summary>gRPC message prefix: a compressed flag and a big-endian length.</summary>
     public const int HeaderSize = 5;
 
-    private const long UnixEpochTicks = 621_355_968_000_000_000;
-
     /// <summary>The frame's size in bytes, header included.</summary>
     public static int Size(in LogEntry record) => HeaderSize + PayloadSize(record, out _, out _);
 
@@ -44,7 +42,7 @@ public static class LogFrame
         BinaryPrimitives.WriteUInt32BigEndian(destination[1..], (uint)payload);
         var span = destination[HeaderSize..];
         int pos = 0;
-        var (seconds, nanos) = Split(record.Time);
+        var (seconds, nanos) = ProtoWriter.UnixTime(record.Time);
         span[pos++] = 0x0A;                                     // 1: time (Timestamp)
         pos += WriteVarint(span[pos..], (ulong)timeSize);
         if (seconds != 0) { span[pos++] = 0x08; pos += WriteVarint(span[pos..], (ulong)seconds); }
@@ -107,7 +105,7 @@ public static class LogFrame
 
     private static int PayloadSize(in LogEntry record, out int timeSize, out int messageBytes)
     {
-        var (seconds, nanos) = Split(record.Time);
+        var (seconds, nanos) = ProtoWriter.UnixTime(record.Time);
         timeSize = (seconds != 0 ? 1 + VarintSize((ulong)seconds) : 0) + (nanos != 0 ? 1 + VarintSize((ulong)nanos) : 0);
         messageBytes = record.Message.Length;
         int size = 1 + VarintSize((ulong)timeSize) + timeSize;
@@ -116,12 +114,6 @@ public static class LogFrame
         if (record.Stream.Length > 0) size += 1 + VarintSize((ulong)record.Stream.Length) + record.Stream.Length;
         if (record.Number != 0) size += 1 + VarintSize((ulong)record.Number);
         return size;
-    }
-
-    private static (long Seconds, int Nanos) Split(DateTime time)
-    {
-        long ticks = time.Ticks - UnixEpochTicks;
-        return (ticks / TimeSpan.TicksPerSecond, (int)(ticks % TimeSpan.TicksPerSecond) * 100);
     }
 
     private static int VarintSize(ulong value)

@@ -94,8 +94,8 @@ public sealed class TaskSpec
                 case 6 when number: spec.TryNumber = reader.ReadInt32(); break;
                 case 7 when text: spec.Operator = reader.ReadString(); break;
                 case 8 when text: spec.Entrypoint = reader.ReadString(); break;
-                case 9 when text: Add(spec.Environment, reader.ReadStringMapEntry()); break;
-                case 10 when text: Add(spec.XcomInputMapping, reader.ReadStringMapEntry()); break;
+                case 9 when text: reader.ReadStringMapEntry(spec.Environment); break;
+                case 10 when text: reader.ReadStringMapEntry(spec.XcomInputMapping); break;
                 case 11 when number: spec.ExecutionTimeoutSeconds = reader.ReadInt32(); break;
                 case 13 when text: spec.CallArgsJson = reader.ReadString(); break;
                 default: reader.Skip(); break;   // 12 extra: never filled, not used
@@ -103,9 +103,6 @@ public sealed class TaskSpec
         }
         return spec;
     }
-
-    /// <summary>A repeated key: the last entry wins, as in generated code.</summary>
-    internal static void Add(Dictionary<string, string> map, KeyValuePair<string, string> entry) => map[entry.Key] = entry.Value;
 }
 
 public sealed class FetchXComRequest : IRequest
@@ -179,20 +176,7 @@ public sealed class ReportStateResponse
     public bool ShouldTerminate { get; private set; }
 
     internal static ReportStateResponse Decode(ReadOnlySpan<byte> data) =>
-        new() { ShouldTerminate = ReadBool(data, 2) };   // 1 acknowledged: always true, not read
-
-    /// <summary>The last value of a bool field (false when absent); every other field skipped.</summary>
-    internal static bool ReadBool(ReadOnlySpan<byte> data, int wanted)
-    {
-        bool value = false;
-        var reader = new ProtoReader(data);
-        while (reader.Next(out int field, out int wireType))
-        {
-            if (field == wanted && wireType == ProtoReader.Varint) value = reader.ReadBool();
-            else reader.Skip();
-        }
-        return value;
-    }
+        new() { ShouldTerminate = ProtoReader.LastBool(data, 2) };   // 1 acknowledged: always true, not read
 }
 
 public sealed class HeartbeatRequest : IRequest
@@ -207,7 +191,7 @@ public sealed class HeartbeatResponse
     public bool ShouldTerminate { get; private set; }
 
     internal static HeartbeatResponse Decode(ReadOnlySpan<byte> data) =>
-        new() { ShouldTerminate = ReportStateResponse.ReadBool(data, 1) };   // 2 server_time: not read
+        new() { ShouldTerminate = ProtoReader.LastBool(data, 1) };   // 2 server_time: not read
 }
 
 /// <summary>GetVariablesResponse and GetConnectionsResponse: one map&lt;string, string&gt; in field 1.</summary>
@@ -221,7 +205,7 @@ public sealed class SecretsResponse
         var reader = new ProtoReader(data);
         while (reader.Next(out int field, out int wireType))
         {
-            if (field == 1 && wireType == ProtoReader.LengthDelimited) TaskSpec.Add(message.Entries, reader.ReadStringMapEntry());
+            if (field == 1 && wireType == ProtoReader.LengthDelimited) reader.ReadStringMapEntry(message.Entries);
             else reader.Skip();
         }
         return message;

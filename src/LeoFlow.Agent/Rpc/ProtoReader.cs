@@ -61,8 +61,11 @@ internal ref struct ProtoReader(ReadOnlySpan<byte> data)
     /// <summary>Invalid UTF-8 becomes U+FFFD, as Google.Protobuf decodes it.</summary>
     public string ReadString() => Encoding.UTF8.GetString(ReadBytes());
 
-    /// <summary>One map&lt;string, string&gt; entry; a missing key or value is the empty string.</summary>
-    public KeyValuePair<string, string> ReadStringMapEntry()
+    /// <summary>
+    /// One map&lt;string, string&gt; entry into <paramref name="map"/>; a missing key or value is
+    /// the empty string, and a repeated key's last entry wins, as in generated code.
+    /// </summary>
+    public void ReadStringMapEntry(Dictionary<string, string> map)
     {
         var entry = new ProtoReader(ReadBytes());
         string key = "", value = "";
@@ -72,7 +75,20 @@ internal ref struct ProtoReader(ReadOnlySpan<byte> data)
             else if (field == 2 && wireType == LengthDelimited) value = entry.ReadString();
             else entry.Skip();
         }
-        return new(key, value);
+        map[key] = value;
+    }
+
+    /// <summary>The last value of bool field <paramref name="wanted"/> in a message (false when absent).</summary>
+    public static bool LastBool(ReadOnlySpan<byte> message, int wanted)
+    {
+        bool value = false;
+        var reader = new ProtoReader(message);
+        while (reader.Next(out int field, out int wireType))
+        {
+            if (field == wanted && wireType == Varint) value = reader.ReadBool();
+            else reader.Skip();
+        }
+        return value;
     }
 
     /// <summary>Skips the value of the field <see cref="Next"/> returned.</summary>

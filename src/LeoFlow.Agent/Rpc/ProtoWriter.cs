@@ -61,10 +61,16 @@ internal sealed class ProtoWriter
     /// <summary>google.protobuf.Timestamp: seconds (1) and nanos (2) since the Unix epoch.</summary>
     public ProtoWriter Timestamp(int field, DateTime utc)
     {
-        long ticks = utc.Ticks - DateTime.UnixEpoch.Ticks;
-        long seconds = Math.DivRem(ticks, TimeSpan.TicksPerSecond, out long rest);
+        var (seconds, nanos) = UnixTime(utc);
+        return Message(field, new ProtoWriter().Int64(1, seconds).Int32(2, nanos));
+    }
+
+    /// <summary>A Timestamp's two fields: seconds since the epoch and non-negative nanoseconds (also before 1970).</summary>
+    public static (long Seconds, int Nanos) UnixTime(DateTime utc)
+    {
+        long seconds = Math.DivRem(utc.Ticks - DateTime.UnixEpoch.Ticks, TimeSpan.TicksPerSecond, out long rest);
         if (rest < 0) { seconds--; rest += TimeSpan.TicksPerSecond; }
-        return Message(field, new ProtoWriter().Int64(1, seconds).Int32(2, (int)(rest * 100)));
+        return (seconds, (int)(rest * 100));
     }
 
     /// <summary>map&lt;string, string&gt;: one entry message (key 1, value 2) per pair.</summary>
