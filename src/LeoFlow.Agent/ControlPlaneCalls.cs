@@ -1,6 +1,7 @@
+using Google.Protobuf;
+using Grpc.Core;
 using LeoFlow.Agent.Channel;
 using LeoFlow.Agent.Diagnostics;
-using LeoFlow.Agent.Rpc;
 
 namespace LeoFlow.Agent;
 
@@ -16,25 +17,27 @@ public enum RetryPolicy
 }
 
 /// <summary>
-/// Runs unary RPCs with a deadline each and retries the policy's failures on the
-/// <see cref="Backoff"/> schedule, so a control plane that is restarting costs a delay, not the task.
-/// A terminated task does not stop the retries: its FAILED report matters most then, and the
-/// schedule is bounded anyway.
+/// Runs the generated client's unary RPCs with a deadline each and retries the policy's failures
+/// on the <see cref="Backoff"/> schedule, so a control plane that is restarting costs a delay, not
+/// the task. It is the agent's one retry policy: the channel's own retries are off. A terminated
+/// task does not stop the retries: its FAILED report matters most then, and the schedule is
+/// bounded anyway.
 /// </summary>
 public sealed class ControlPlaneCalls(IDiagnostics diagnostics, TimeSpan timeout, TimeSpan backoffUnit)
 {
-    public async Task<T> CallAsync<T>(string name, Func<CallOptions, Task<T>> call, RetryPolicy policy = RetryPolicy.Transient, CancellationToken cancel = default)
+    public async Task<T> CallAsync<T>(string name, Func<CallOptions, AsyncUnaryCall<T>> call, RetryPolicy policy = RetryPolicy.Transient, CancellationToken cancel = default)
     {
         for (int attempt = 1; ; attempt++)
         {
             RpcException failure;
             try
             {
-                return await call(new CallOptions(timeout, cancel)).ConfigureAwait(false);
+                using var rpc = call(new CallOptions(deadline: DateTime.UtcNow + timeout, cancellationToken: cancel));
+                return await rpc.ResponseAsync.ConfigureAwait(false);
             }
             catch (RpcException e)
             {
-                failure = e;
+                failure = Named(e, name, cancel);
             }
             if (!ShouldRetry(failure, policy) || cancel.IsCancellationRequested || Backoff.Delay(attempt, backoffUnit) is not { } delay)
                 throw attempt == 1 && !IsBareDeadline(failure) ? failure : Explained(failure, attempt);
@@ -42,6 +45,20 @@ public sealed class ControlPlaneCalls(IDiagnostics diagnostics, TimeSpan timeout
             await Task.Delay(delay).ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// Where Grpc.Net.Client's reading would mislead: a response that is not a valid message is
+    /// Internal (the library calls it Unavailable, as the parser's exception is an IOException, so
+    /// it would be retried), and a call the agent gave up says which call it was.
+    /// </summary>
+    private static RpcException Named(RpcException e, string name, CancellationToken cancel) => e switch
+    {
+        { StatusCode: StatusCode.Cancelled } when cancel.IsCancellationRequested =>
+            new RpcException(new Status(StatusCode.Cancelled, $"{name} was cancelled by the agent")),
+        { Status.DebugException: InvalidProtocolBufferException invalid } =>
+            new RpcException(new Status(StatusCode.Internal, $"{name}: the response is not a valid message ({invalid.Message})", invalid)),
+        _ => e,
+    };
 
     /// <summary>A deadline the agent saw pass carries no detail: "DeadlineExceeded: " says nothing.</summary>
     private static bool IsBareDeadline(RpcException e) => e.StatusCode == StatusCode.DeadlineExceeded && e.Status.Detail.Length == 0;
@@ -51,7 +68,7 @@ public sealed class ControlPlaneCalls(IDiagnostics diagnostics, TimeSpan timeout
     {
         string detail = IsBareDeadline(e) ? $"no answer within {timeout.TotalSeconds:0.###} s" : e.Status.Detail;
         if (attempts > 1) detail += $" (gave up after {attempts} attempts)";
-        return new RpcException(e.Status with { Detail = detail });
+        return new RpcException(new Status(e.StatusCode, detail, e.Status.DebugException));
     }
 
     /// <summary>"Unavailable: connection refused" style text for an RPC failure.</summary>
@@ -60,7 +77,7 @@ public sealed class ControlPlaneCalls(IDiagnostics diagnostics, TimeSpan timeout
         string detail = e.Status.Detail;
         if (e.Status.DebugException is { } inner && !detail.Contains(inner.Message, StringComparison.Ordinal))
             detail = detail.Length == 0 ? inner.Message : $"{detail} ({inner.Message})";
-        return $"{Status.Name(e.StatusCode)}: {detail}";
+        return $"{GrpcHttp.Name(e.StatusCode)}: {detail}";
     }
 
     private static bool ShouldRetry(RpcException e, RetryPolicy policy) => e.Status.DebugException is not ChannelSecurityException && policy switch

@@ -1,5 +1,7 @@
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
 using LeoFlow.Agent.Diagnostics;
-using LeoFlow.Agent.Rpc;
+using Leoflow.Agent.V1;
 
 namespace LeoFlow.Agent;
 
@@ -13,15 +15,15 @@ internal sealed class Heartbeat : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
 
-    private Heartbeat(AgentClient client, ControlPlaneCalls calls, TimeSpan interval, Termination termination, IDiagnostics diagnostics)
+    private Heartbeat(AgentService.AgentServiceClient client, ControlPlaneCalls calls, TimeSpan interval, Termination termination, IDiagnostics diagnostics)
     {
         _loop = LoopAsync(client, calls, interval, termination, diagnostics);
     }
 
-    public static Heartbeat Start(AgentClient client, ControlPlaneCalls calls, TimeSpan interval, Termination termination, IDiagnostics diagnostics) =>
+    public static Heartbeat Start(AgentService.AgentServiceClient client, ControlPlaneCalls calls, TimeSpan interval, Termination termination, IDiagnostics diagnostics) =>
         new(client, calls, interval, termination, diagnostics);
 
-    private async Task LoopAsync(AgentClient client, ControlPlaneCalls calls, TimeSpan interval, Termination termination, IDiagnostics diagnostics)
+    private async Task LoopAsync(AgentService.AgentServiceClient client, ControlPlaneCalls calls, TimeSpan interval, Termination termination, IDiagnostics diagnostics)
     {
         await Task.Yield();
         using var timer = new PeriodicTimer(interval);
@@ -30,7 +32,7 @@ internal sealed class Heartbeat : IAsyncDisposable
             try
             {
                 var reply = await calls.CallAsync("Heartbeat",
-                    o => client.HeartbeatAsync(new HeartbeatRequest { SentAt = DateTime.UtcNow }, o),
+                    o => client.HeartbeatAsync(new HeartbeatRequest { SentAt = Timestamp.FromDateTime(DateTime.UtcNow) }, o),
                     RetryPolicy.None, _stop.Token).ConfigureAwait(false);
                 if (reply.ShouldTerminate && termination.Reason is null)
                 {

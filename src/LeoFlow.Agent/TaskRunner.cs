@@ -1,8 +1,11 @@
 using System.Diagnostics;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
 using LeoFlow.Agent.Diagnostics;
 using LeoFlow.Agent.Logs;
 using LeoFlow.Agent.Process;
-using LeoFlow.Agent.Rpc;
+using Leoflow.Agent.V1;
 
 namespace LeoFlow.Agent;
 
@@ -18,7 +21,7 @@ public sealed class TaskRunner
     /// <summary>A timer's limit (about 49 days); a longer execution timeout is no timeout in practice.</summary>
     private const int MaxTimeoutSeconds = 4_000_000;
 
-    private readonly AgentClient _client;
+    private readonly AgentService.AgentServiceClient _client;
     private readonly ICommandRunner _command;
     private readonly ILogSink _sink;
     private readonly ReturnValueFile _returnValue;
@@ -26,7 +29,7 @@ public sealed class TaskRunner
     private readonly TaskRunnerOptions _options;
     private readonly TaskLog _log;
 
-    public TaskRunner(AgentClient client, ICommandRunner command, ILogSink sink,
+    public TaskRunner(AgentService.AgentServiceClient client, ICommandRunner command, ILogSink sink,
         ReturnValueFile returnValue, IDiagnostics diagnostics, TaskRunnerOptions options)
     {
         _client = client;
@@ -50,7 +53,7 @@ public sealed class TaskRunner
         try
         {
             await RegisterAsync(calls);                                     // 2. register
-            spec = await calls.CallAsync("GetTaskSpec", o => _client.GetTaskSpecAsync(o)); // 3. the spec
+            spec = await calls.CallAsync("GetTaskSpec", o => _client.GetTaskSpecAsync(new GetTaskSpecRequest(), o)); // 3. the spec
         }
         catch (RpcException e)
         {
@@ -96,9 +99,9 @@ public sealed class TaskRunner
         env.Set("LEOFLOW_RETURN_VALUE_PATH", _returnValue.Path, "return value path");
         if (spec.CallArgsJson.Length > 0) env.Set("LEOFLOW_CALL_ARGS_JSON", spec.CallArgsJson, "call args");
         await AddSecretsAsync(env, "variable", "AIRFLOW_VAR_", async () => (await calls.CallAsync("GetVariables",
-            o => _client.GetVariablesAsync(o), RetryPolicy.TransportOnly)).Entries);
+            o => _client.GetVariablesAsync(new GetVariablesRequest(), o), RetryPolicy.TransportOnly)).Variables);
         await AddSecretsAsync(env, "connection", "AIRFLOW_CONN_", async () => (await calls.CallAsync("GetConnections",
-            o => _client.GetConnectionsAsync(o), RetryPolicy.TransportOnly)).Entries);
+            o => _client.GetConnectionsAsync(new GetConnectionsRequest(), o), RetryPolicy.TransportOnly)).ConnectionUris);
         return env;
     }
 
@@ -198,7 +201,7 @@ public sealed class TaskRunner
     {
         var value = _returnValue.Read();
         if (value is null) return;
-        var request = new PushXComRequest { Key = ReturnValueKey, Value = value, ContentType = "application/json" };
+        var request = new PushXComRequest { Key = ReturnValueKey, Value = UnsafeByteOperations.UnsafeWrap(value), ContentType = "application/json" };
         PushXComResponse reply;
         try { reply = await calls.CallAsync("PushXCom", o => _client.PushXComAsync(request, o)); }
         catch (RpcException e) when (e.StatusCode == StatusCode.Unimplemented)
@@ -227,7 +230,7 @@ public sealed class TaskRunner
             State = state,
             ExitCode = exitCode is >= 0 and <= 255 ? exitCode : 255,
             ErrorMessage = message,
-            OccurredAt = DateTime.UtcNow,
+            OccurredAt = Timestamp.FromDateTime(DateTime.UtcNow),
         };
         return calls.CallAsync("ReportState", o => _client.ReportStateAsync(request, o));
     }

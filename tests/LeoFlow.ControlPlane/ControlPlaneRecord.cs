@@ -45,6 +45,12 @@ public sealed class ControlPlaneRecord
         get { lock (_lock) return _wire.OrderBy(w => w.Connection).ThenBy(w => w.Stream).Select(w => w.Method).ToArray(); }
     }
 
+    /// <summary>How many TCP connections the calls came on (HttpContext.Connection.Id).</summary>
+    public int Connections
+    {
+        get { lock (_lock) return _connections.Count; }
+    }
+
     private readonly List<ServerEvent> _events = [];
     private readonly Dictionary<string, int> _callCounts = [];
     private readonly List<(string Method, int Count, TaskCompletionSource Done)> _callWaiters = [];

@@ -17,7 +17,7 @@ public static class AgentChannel
         var tls = options.UseTls ? new TlsHandshakeObserver(options.Address.Host, options.TrustedCas is not null) : null;
         var sockets = CreateSocketsHandler(options, tls);
         var failures = new TransportFailureHandler(options.Address, tls, options.ClientCertificate?[0], sockets);
-        var http = new AgentHttpHandler(options.Token, failures);
+        var http = new AgentHttpHandler(options.Token, new GrpcResponseHandler(failures));
         return new AgentConnection(http, options.Address);
     }
 

@@ -1,6 +1,6 @@
 using System.Net.Http;
 using System.Security.Cryptography.X509Certificates;
-using LeoFlow.Agent.Rpc;
+using Grpc.Core;
 
 namespace LeoFlow.Agent.Channel;
 

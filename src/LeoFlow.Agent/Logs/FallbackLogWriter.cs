@@ -1,5 +1,5 @@
 using System.Text;
-using LeoFlow.Agent.Rpc;
+using Leoflow.Agent.V1;
 
 namespace LeoFlow.Agent.Logs;
 
@@ -15,7 +15,7 @@ public sealed class FallbackLogWriter(Stream output)
     public static FallbackLogWriter StandardOutput { get; } = new(System.Console.OpenStandardOutput());
 
     /// <summary>A line taken back from the stream's buffer.</summary>
-    public void Write(FramedLine line) => Write(line.Stream, line.Level, Encoding.UTF8.GetBytes(line.Message));
+    public void Write(LogLine line) => Write(line.Stream, line.Level, Encoding.UTF8.GetBytes(line.Message));
 
     public void Write(in LogEntry entry) => Write(entry.Stream, entry.Level, entry.Message);
 

@@ -2,7 +2,8 @@ using System.Buffers;
 using System.IO.Pipelines;
 using LeoFlow.Agent.Channel;
 using LeoFlow.Agent.Diagnostics;
-using LeoFlow.Agent.Rpc;
+using Leoflow.Agent.V1;
+using Grpc.Core;
 
 namespace LeoFlow.Agent.Logs;
 
@@ -333,7 +334,7 @@ public sealed class GrpcLogSink : ILogSink
         status.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Cancelled
         && status.DebugException is not ChannelSecurityException;
 
-    private static string Describe(Status status) => status.ToString();
+    private static string Describe(Status status) => GrpcHttp.Describe(status);
 
     /// <summary>From now on every line goes to stdout; said once.</summary>
     private void GiveUp(string? cause)
@@ -352,7 +353,7 @@ public sealed class GrpcLogSink : ILogSink
         foreach (var line in LogFrame.Read(frames)) Fallback(line);
     }
 
-    private void Fallback(FramedLine line)
+    private void Fallback(LogLine line)
     {
         Interlocked.Increment(ref _fallbackLines);
         _fallback.Write(line);

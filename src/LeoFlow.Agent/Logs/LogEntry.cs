@@ -1,4 +1,4 @@
-using LeoFlow.Agent.Rpc;
+using Leoflow.Agent.V1;
 
 namespace LeoFlow.Agent.Logs;
 

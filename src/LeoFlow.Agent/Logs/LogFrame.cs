@@ -1,16 +1,18 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
-using LeoFlow.Agent.Rpc;
+using Leoflow.Agent.V1;
 
 namespace LeoFlow.Agent.Logs;
 
 /// <summary>
 /// Encodes a <see cref="LogEntry"/> straight into a gRPC length-prefixed frame holding the
 /// protobuf encoding of <c>LogLine</c> (fields in number order, defaults omitted: byte for byte
-/// what Google.Protobuf writes), so many lines can share one buffer and one HTTP/2 DATA frame,
-/// and a line costs no object at all. The message must be valid UTF-8 (proto3 strings are; the
-/// old agent's stream died on the first invalid byte): <see cref="Utf8Message"/> repairs it.
+/// what the generated <see cref="LogLine"/> writes, which the tests check), so many lines can share
+/// one buffer and one HTTP/2 DATA frame, and a line costs no object at all: the log is the agent's
+/// hot path, the one place its protocol code is hand-written (README, "Dependencies"). The message
+/// must be valid UTF-8 (proto3 strings are; the old agent's stream died on the first invalid byte):
+/// <see cref="Utf8Message"/> repairs it. Reading frames back uses the generated parser.
 /// </summary>
 public static class LogFrame
 {
@@ -42,7 +44,7 @@ public static class LogFrame
         BinaryPrimitives.WriteUInt32BigEndian(destination[1..], (uint)payload);
         var span = destination[HeaderSize..];
         int pos = 0;
-        var (seconds, nanos) = ProtoWriter.UnixTime(record.Time);
+        var (seconds, nanos) = UnixTime(record.Time);
         span[pos++] = 0x0A;                                     // 1: time (Timestamp)
         pos += WriteVarint(span[pos..], (ulong)timeSize);
         if (seconds != 0) { span[pos++] = 0x08; pos += WriteVarint(span[pos..], (ulong)seconds); }
@@ -73,39 +75,29 @@ public static class LogFrame
         System.Text.Unicode.Utf8.IsValid(message) ? message : Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(message));
 
     /// <summary>Splits a buffer of whole frames back into lines (the stdout fallback, tests).</summary>
-    public static IEnumerable<FramedLine> Read(ReadOnlySequence<byte> frames)
+    public static List<LogLine> Read(ReadOnlySequence<byte> frames)
     {
         var reader = new SequenceReader<byte>(frames);
-        var lines = new List<FramedLine>();
+        var lines = new List<LogLine>();
         while (reader.TryRead(out _) && reader.TryReadBigEndian(out int length))
         {
-            lines.Add(Decode(frames.Slice(reader.Position, length).ToArray()));
+            lines.Add(LogLine.Parser.ParseFrom(frames.Slice(reader.Position, length)));
             reader.Advance(length);
         }
         return lines;
     }
 
-    private static FramedLine Decode(ReadOnlySpan<byte> payload)
+    /// <summary>A Timestamp's two fields: seconds since the epoch and non-negative nanoseconds (also before 1970).</summary>
+    public static (long Seconds, int Nanos) UnixTime(DateTime utc)
     {
-        var line = new FramedLine();
-        var reader = new ProtoReader(payload);
-        while (reader.Next(out int field, out int wireType))
-        {
-            switch (field)
-            {
-                case 2 when wireType == ProtoReader.Varint: line = line with { Level = (LogLevel)reader.ReadInt32() }; break;
-                case 3 when wireType == ProtoReader.LengthDelimited: line = line with { Message = reader.ReadString() }; break;
-                case 4 when wireType == ProtoReader.LengthDelimited: line = line with { Stream = reader.ReadString() }; break;
-                case 5 when wireType == ProtoReader.Varint: line = line with { Number = (long)reader.ReadVarint() }; break;
-                default: reader.Skip(); break;   // 1 time
-            }
-        }
-        return line;
+        long seconds = Math.DivRem(utc.Ticks - DateTime.UnixEpoch.Ticks, TimeSpan.TicksPerSecond, out long rest);
+        if (rest < 0) { seconds--; rest += TimeSpan.TicksPerSecond; }
+        return (seconds, (int)(rest * 100));
     }
 
     private static int PayloadSize(in LogEntry record, out int timeSize, out int messageBytes)
     {
-        var (seconds, nanos) = ProtoWriter.UnixTime(record.Time);
+        var (seconds, nanos) = UnixTime(record.Time);
         timeSize = (seconds != 0 ? 1 + VarintSize((ulong)seconds) : 0) + (nanos != 0 ? 1 + VarintSize((ulong)nanos) : 0);
         messageBytes = record.Message.Length;
         int size = 1 + VarintSize((ulong)timeSize) + timeSize;

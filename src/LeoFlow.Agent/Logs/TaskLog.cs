@@ -1,6 +1,6 @@
 using System.Text;
 using LeoFlow.Agent.Process;
-using LeoFlow.Agent.Rpc;
+using Leoflow.Agent.V1;
 
 namespace LeoFlow.Agent.Logs;
 

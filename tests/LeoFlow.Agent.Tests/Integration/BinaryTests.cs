@@ -22,6 +22,22 @@ public sealed class BinaryTests
         Assert.Contains(plane.Record.Lines, l => l is { Stream: "stdout", Message: "hi", LineNumber: 1 });
     }
 
+    /// <summary>The hand-framed log stream and the generated client's unary calls go through one handler, so one HTTP/2 connection.</summary>
+    [Fact]
+    public async Task TheLogStreamAndEveryUnaryCallShareOneConnection()
+    {
+        var script = Tasks.Bash("""printf '{"ok": true}' > "$LEOFLOW_RETURN_VALUE_PATH" """);
+        await using var plane = await DevControlPlane.StartAsync(script);
+
+        var run = await AgentProcess.RunAsync(AgentProcess.EnvironmentFor(plane));
+
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Assert.Equal(["StreamLogs", "Register", "GetTaskSpec", "GetVariables", "GetConnections", "ReportState", "PushXCom", "ReportState"],
+            plane.Record.WireOrder.Where(c => c != "Heartbeat"));
+        Assert.Contains("Heartbeat", plane.Record.WireOrder);
+        Assert.Equal(1, plane.Record.Connections);
+    }
+
     [Fact]
     public async Task StartedWithItsStandardDescriptorsClosedTheAgentStillRunsTheTask()
     {

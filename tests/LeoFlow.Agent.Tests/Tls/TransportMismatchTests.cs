@@ -1,5 +1,5 @@
 using LeoFlow.Agent.Channel;
-using LeoFlow.Agent.Rpc;
+using Grpc.Core;
 using LeoFlow.ControlPlane;
 using Leoflow.Agent.V1;
 
@@ -64,7 +64,7 @@ public sealed class TransportMismatchTests : IDisposable
         await using var silent = new FakeTlsServer(null);
         using var connection = AgentChannel.Dial(new ChannelOptions(new Uri($"https://127.0.0.1:{silent.Port}"), TokenSource.Fixed("t"), null));
 
-        var e = await Assert.ThrowsAsync<RpcException>(() => connection.Client.RegisterAsync(new Rpc.RegisterRequest(), new CallOptions(TimeSpan.FromSeconds(60))));
+        var e = await Assert.ThrowsAsync<RpcException>(() => connection.Client.RegisterAsync(new RegisterRequest(), deadline: DateTime.UtcNow.AddSeconds(60)).ResponseAsync);
 
         Assert.Equal(StatusCode.Unavailable, e.StatusCode);
         Assert.Equal($"connecting to the control plane at 127.0.0.1:{silent.Port} timed out after 10 s (TCP connect and TLS handshake)", e.Status.Detail);
@@ -78,7 +78,7 @@ public sealed class TransportMismatchTests : IDisposable
         await using var closing = new FakeTlsServer([]);
         using var connection = AgentChannel.Dial(new ChannelOptions(new Uri($"https://127.0.0.1:{closing.Port}"), TokenSource.Fixed("t"), null));
 
-        var e = await Assert.ThrowsAsync<RpcException>(() => connection.Client.RegisterAsync(new Rpc.RegisterRequest(), new CallOptions(TimeSpan.FromSeconds(60))));
+        var e = await Assert.ThrowsAsync<RpcException>(() => connection.Client.RegisterAsync(new RegisterRequest(), deadline: DateTime.UtcNow.AddSeconds(60)).ResponseAsync);
 
         Assert.Equal(StatusCode.Unavailable, e.StatusCode);
         Assert.Equal($"TLS: the server at 127.0.0.1:{closing.Port} closed the connection during the TLS handshake", e.Status.Detail);

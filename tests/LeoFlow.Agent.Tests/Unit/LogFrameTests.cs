@@ -6,7 +6,7 @@ using Leoflow.Agent.V1;
 
 namespace LeoFlow.Agent.Tests.Unit;
 
-/// <summary>The hand-written LogLine encoder against Google.Protobuf, which defines the wire.</summary>
+/// <summary>The hand-written LogLine encoder against the LogLine generated from the proto, which defines the wire.</summary>
 public sealed class LogFrameTests
 {
     public static TheoryData<string, LogLevel, string, long, long> Lines => new()
@@ -16,6 +16,9 @@ public sealed class LogFrameTests
         { "▸ task started", LogLevel.Info, "agent", 0, 621_355_968_000_000_000 },   // the epoch: seconds and nanos both 0
         { new string('x', 70_000), LogLevel.Unspecified, "stdout", long.MaxValue, 700_000_000_000_000_123 },
         { "ünïcødé 😀", LogLevel.Warn, "", 127, 638_500_000_123_456_700 },
+        { new string('é', 64), LogLevel.Debug, "stderr", 128, 621_355_967_995_000_000 },   // half a second before 1970: seconds -1, nanos 500 ms
+        { "first day", LogLevel.Error, "agent", -1, 0 },                                     // 0001-01-01, the earliest Timestamp; a negative number takes ten bytes
+        { "1969", LogLevel.Info, "stdout", long.MinValue, 621_355_968_000_000_000 - 864_000_000_001 },
     };
 
     [Theory]
@@ -23,7 +26,7 @@ public sealed class LogFrameTests
     public void EncodesExactlyAsGoogleProtobufDoes(string message, LogLevel level, string stream, long number, long ticks)
     {
         var time = new DateTime(ticks, DateTimeKind.Utc);
-        var entry = new LogEntry(time, (Rpc.LogLevel)level, stream, number, System.Text.Encoding.UTF8.GetBytes(message));
+        var entry = new LogEntry(time, level, stream, number, System.Text.Encoding.UTF8.GetBytes(message));
         var frame = new byte[LogFrame.Size(entry)];
 
         int written = LogFrame.Write(entry, frame);
@@ -48,14 +51,14 @@ public sealed class LogFrameTests
         var buffer = new ArrayBufferWriter<byte>();
         for (int i = 1; i <= 3; i++)
         {
-            var entry = new LogEntry(DateTime.UtcNow, Rpc.LogLevel.Info, "stdout", i, System.Text.Encoding.UTF8.GetBytes($"line {i}"));
+            var entry = new LogEntry(DateTime.UtcNow, LogLevel.Info, "stdout", i, System.Text.Encoding.UTF8.GetBytes($"line {i}"));
             LogFrame.Write(entry, buffer);
         }
 
         var lines = LogFrame.Read(new ReadOnlySequence<byte>(buffer.WrittenMemory)).ToArray();
 
         Assert.Equal(["line 1", "line 2", "line 3"], lines.Select(l => l.Message));
-        Assert.Equal([1L, 2L, 3L], lines.Select(l => l.Number));
+        Assert.Equal([1L, 2L, 3L], lines.Select(l => l.LineNumber));
     }
 
     [Fact]

@@ -1,4 +1,5 @@
-using LeoFlow.Agent.Rpc;
+using Grpc.Core;
+using Leoflow.Agent.V1;
 using LeoFlow.Agent.Tests.Process;
 using Microsoft.AspNetCore.Http;
 

@@ -1,20 +1,33 @@
 using System.Net;
 using System.Net.Http.Headers;
+using Grpc.Core;
 
-namespace LeoFlow.Agent.Rpc;
+namespace LeoFlow.Agent.Channel;
 
 /// <summary>
-/// gRPC over HTTP/2 as the agent speaks it (PROTOCOL-HTTP2.md): POST to /package.Service/Method
-/// with content-type application/grpc and "te: trailers"; messages framed as a compression flag
-/// and a 4-byte big-endian length; the status in grpc-status / grpc-message, in the trailers or,
-/// for a call that fails at once, in the headers.
+/// The parts of gRPC over HTTP/2 (PROTOCOL-HTTP2.md) the agent handles below Grpc.Net.Client:
+/// the StreamLogs request it frames itself (POST to /package.Service/Method, content-type
+/// application/grpc, "te: trailers"; messages framed as a compression flag and a 4-byte big-endian
+/// length) and the reading of answers the client library would misname (HTTP errors from a
+/// proxy, stream resets, a missing grpc-status), for <see cref="GrpcResponseHandler"/>.
 /// </summary>
 internal static class GrpcHttp
 {
     public const string Service = "/leoflow.agent.v1.AgentService/";
     public const int FrameHeaderLength = 5;
+    public const string StatusHeader = "grpc-status";
+    public const string MessageHeader = "grpc-message";
 
-    public static HttpRequestMessage Request(Uri address, string method, HttpContent content, TimeSpan? timeout = null)
+    /// <summary>gRPC's default limit on a received message, which the control plane keeps too.</summary>
+    public const int MaxMessageBytes = 4 * 1024 * 1024;
+
+    /// <summary>application/grpc, or a subtype such as application/grpc+proto (any case).</summary>
+    public static bool IsGrpcContent(string? mediaType) =>
+        mediaType is not null && mediaType.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase)
+        && (mediaType.Length == "application/grpc".Length || mediaType["application/grpc".Length] == '+');
+
+    /// <summary>The request of a call the agent frames itself (StreamLogs): it has no deadline.</summary>
+    public static HttpRequestMessage Request(Uri address, string method, HttpContent content)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, new Uri(address, Service + method))
         {
@@ -24,17 +37,9 @@ internal static class GrpcHttp
         };
         content.Headers.ContentType = new MediaTypeHeaderValue("application/grpc");
         request.Headers.TE.Add(new TransferCodingWithQualityHeaderValue("trailers"));
-        // Responses uncompressed: the agent carries no decompressor.
+        // Responses uncompressed: the agent asks for no compression anywhere.
         request.Headers.TryAddWithoutValidation("grpc-accept-encoding", "identity");
-        if (timeout is { } t && t > TimeSpan.Zero) request.Headers.TryAddWithoutValidation("grpc-timeout", Timeout(t));
         return request;
-    }
-
-    /// <summary>The deadline as the server should see it: at most 8 digits and a unit.</summary>
-    private static string Timeout(TimeSpan timeout)
-    {
-        long ms = Math.Max(1, (long)Math.Ceiling(timeout.TotalMilliseconds));
-        return ms < 100_000_000 ? $"{ms}m" : $"{Math.Min(ms / 1000, 99_999_999)}S";
     }
 
     /// <summary>
@@ -64,9 +69,9 @@ internal static class GrpcHttp
     /// <summary>The grpc-status in these headers (null when there is none).</summary>
     public static Status? FromHeaders(HttpHeaders headers)
     {
-        if (!headers.TryGetValues("grpc-status", out var codes)) return null;
+        if (!headers.TryGetValues(StatusHeader, out var codes)) return null;
         int code = int.TryParse(codes.FirstOrDefault(), out int c) ? c : (int)StatusCode.Unknown;
-        string detail = headers.TryGetValues("grpc-message", out var messages) ? Uri.UnescapeDataString(messages.FirstOrDefault() ?? "") : "";
+        string detail = headers.TryGetValues(MessageHeader, out var messages) ? Uri.UnescapeDataString(messages.FirstOrDefault() ?? "") : "";
         return new Status((StatusCode)code, detail);
     }
 
@@ -97,13 +102,40 @@ internal static class GrpcHttp
     /// </summary>
     public static Status? FromTransport(Exception e) => e switch
     {
-        RpcException rpc => rpc.Status,   // the channel's own reading of the failure (TLS, connect timeout)
+        // Also under GrpcResponseHandler's reading of it, which names the reset's code.
         _ when Reset(e) is { } reset => new Status(StatusCode.Unavailable, Describe(reset), e),
+        RpcException rpc => rpc.Status,   // the channel's own reading of the failure (TLS, connect timeout)
         HttpRequestException or IOException => new Status(StatusCode.Unavailable, e.Message, e),
         // The connection went away under the call.
         InvalidOperationException or ObjectDisposedException => new Status(StatusCode.Unavailable, e.Message, e),
         _ => null,
     };
+
+    /// <summary>The code's name as gRPC spells it ("Unavailable"), without reflection over the enum.</summary>
+    public static string Name(StatusCode code) => code switch
+    {
+        StatusCode.OK => "OK",
+        StatusCode.Cancelled => "Cancelled",
+        StatusCode.Unknown => "Unknown",
+        StatusCode.InvalidArgument => "InvalidArgument",
+        StatusCode.DeadlineExceeded => "DeadlineExceeded",
+        StatusCode.NotFound => "NotFound",
+        StatusCode.AlreadyExists => "AlreadyExists",
+        StatusCode.PermissionDenied => "PermissionDenied",
+        StatusCode.ResourceExhausted => "ResourceExhausted",
+        StatusCode.FailedPrecondition => "FailedPrecondition",
+        StatusCode.Aborted => "Aborted",
+        StatusCode.OutOfRange => "OutOfRange",
+        StatusCode.Unimplemented => "Unimplemented",
+        StatusCode.Internal => "Internal",
+        StatusCode.Unavailable => "Unavailable",
+        StatusCode.DataLoss => "DataLoss",
+        StatusCode.Unauthenticated => "Unauthenticated",
+        _ => "Status" + ((int)code).ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+
+    /// <summary>"Unavailable: connection refused".</summary>
+    public static string Describe(Status status) => $"{Name(status.StatusCode)}: {status.Detail}";
 
     private static HttpProtocolException? Reset(Exception e)
     {
