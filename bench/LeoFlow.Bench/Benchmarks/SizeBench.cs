@@ -5,7 +5,7 @@ namespace LeoFlow.Bench.Benchmarks;
 /// <summary>Binary size and dynamic dependencies, beside what the same code needs on the JIT.</summary>
 internal static class SizeBench
 {
-    public const long TargetBytes = 9_000_000;
+    public const long TargetBytes = 10_000_000;
 
     public static void Run(BenchOptions options, Report report)
     {
@@ -35,7 +35,7 @@ internal static class SizeBench
             section.Notes.Add($"JIT build: {AgentEnvironment.Relative(options, jitDir)}; shared runtime: {runtimeDir}.");
         }
         section.Notes.Add("Anchor from design.md (not measured here): the Go agent is ~15 MB.");
-        report.Targets.Add(new Target("binary size, linux-x64", "≤ 9 MB (9,000,000 bytes)", $"{size / 1e6:0.00} MB", size <= TargetBytes));
+        report.Targets.Add(new Target("binary size, linux-x64", "≤ 10 MB (10,000,000 bytes)", $"{size / 1e6:0.00} MB", size <= TargetBytes));
     }
 
     private static string Needed(string binary)

@@ -1,5 +1,8 @@
 using System.Diagnostics;
 using System.Text;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Grpc.Net.Client;
 using Leoflow.Agent.V1;
 using LeoFlow.ControlPlane;
 
@@ -9,7 +12,10 @@ namespace LeoFlow.Bench.Benchmarks;
 /// Log throughput and the agent's peak RSS while shipping it: a task cats N lines of 100 bytes;
 /// the control plane checks that line numbers arrive as 1..N (none lost, order kept). The rate is
 /// N over the time from the first log frame's arrival ("task started", sent just before the
-/// spawn) to the arrival of the last line. The reference is the raw pipe: cat FILE | wc -l.
+/// spawn) to the arrival of the last line. The reference is the raw pipe: cat FILE | wc -l. A second
+/// reference is why the agent frames StreamLogs itself: the same sink fed by a Grpc.Net.Client
+/// duplex call that writes one generated LogLine per WriteAsync, as a generic client does (each
+/// write is flushed on its own).
 /// </summary>
 internal static class ThroughputBench
 {
@@ -34,6 +40,8 @@ internal static class ThroughputBench
             var sinkMb = section.Row("agent → minimal sink", "MB/s");
             var sinkExit = section.Row("agent → minimal sink: exec → agent exit", "ms");
             var sinkCpu = section.Row("agent → minimal sink: agent CPU (utime+stime) per million lines", "s");
+            int genericLines = Math.Min(lines, GenericClientLines);
+            var generic = section.Row($"reference: Grpc.Net.Client duplex call, one LogLine per WriteAsync → minimal sink ({genericLines:N0} lines, in the bench process)", "lines/s");
             var devLines = section.Row("agent → dev control plane", "lines/s");
             var devMb = section.Row("agent → dev control plane", "MB/s");
             var devExit = section.Row("agent → dev control plane: exec → agent exit", "ms");
@@ -70,6 +78,8 @@ internal static class ThroughputBench
                 sinkRss.Add(child.PeakRssKib * 1024 / 1e6);
             }
             for (int run = 0; run < options.DevPlaneThroughputRuns; run++)
+                generic.Add(await GenericClientRunAsync(sink, genericLines));
+            for (int run = 0; run < options.DevPlaneThroughputRuns; run++)
             {
                 var (seconds, exitMs, rssKib, cpuTicks) = await DevPlaneRunAsync(options, spec, lines);
                 devLines.Add(lines / seconds);
@@ -81,6 +91,7 @@ internal static class ThroughputBench
             section.Notes.Add($"Every run: all {lines:N0} lines arrived, numbered 1..{lines:N0} in order (checked by the control plane); " +
                 "the agent's framing lines are not counted.");
             section.Notes.Add($"Ratio to the raw pipe (medians): minimal sink {sinkLines.Median / raw.Median:0.00}, dev control plane {devLines.Median / raw.Median:0.00}.");
+            section.Notes.Add($"The agent's batched frames against one generated LogLine per Grpc.Net.Client WriteAsync, same sink (medians): {sinkLines.Median / generic.Median:0.0}×.");
             rssSection.Notes.Add("MB = 10^6 bytes. The reference, the same agent with a silent task, is in the idle section below.");
             report.Targets.Add(new Target("log lines delivered (minimal sink)", $"≥ {TargetLinesPerSecond:N0} lines/s, zero lost",
                 $"{sinkLines.Median:N0} lines/s (median), zero lost", sinkLines.Median >= TargetLinesPerSecond));
@@ -94,6 +105,37 @@ internal static class ThroughputBench
         {
             File.Delete(file);
         }
+    }
+
+    /// <summary>Lines written by the generic client per run: at its rate a million would take most of a minute.</summary>
+    private const int GenericClientLines = 200_000;
+
+    /// <summary>
+    /// Lines/s of StreamLogs written the generic way: the generated client's duplex call on a
+    /// channel of its own, one LogLine (100-byte message, numbered from 1) per WriteAsync.
+    /// </summary>
+    private static async Task<double> GenericClientRunAsync(SinkPlane sink, int lines)
+    {
+        var run = sink.Begin(new TaskSpec());
+        using var channel = GrpcChannel.ForAddress("http://" + sink.Address);
+        var client = new AgentService.AgentServiceClient(channel);
+        using var call = client.StreamLogs(new Metadata { { "authorization", "Bearer " + BenchOptions.Token } });
+        string filler = new('x', BenchOptions.LineBytes - 1 - 9);
+        for (int i = 1; i <= lines; i++)
+        {
+            await call.RequestStream.WriteAsync(new LogLine
+            {
+                Time = Timestamp.FromDateTime(DateTime.UtcNow),
+                Level = Leoflow.Agent.V1.LogLevel.Info,
+                Message = i.ToString("D9", System.Globalization.CultureInfo.InvariantCulture) + filler,
+                Stream = "stdout",
+                LineNumber = i,
+            });
+        }
+        await call.RequestStream.CompleteAsync();
+        while (await call.ResponseStream.MoveNext(CancellationToken.None)) { }
+        Check("minimal sink, generic client", lines, run.Logs.Numbered, run.Logs.LastNumber, run.Logs.OutOfOrder);
+        return lines / Stopwatch.GetElapsedTime(run.FirstFrame, run.LastLine).TotalSeconds;
     }
 
     private static async Task<(double Seconds, double ExitMs, long PeakRssKib, long CpuTicks)> DevPlaneRunAsync(BenchOptions options, TaskSpec spec, int lines)
