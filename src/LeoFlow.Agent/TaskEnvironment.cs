@@ -16,7 +16,9 @@ public sealed class TaskEnvironment
 
     /// <summary>
     /// Never passed to the task: the agent's own credentials, and the control plane's secrets that
-    /// a subprocess executor hands down with its whole environment (wire-contract.md §6.6).
+    /// a subprocess executor hands down with its whole environment: with them user code could act
+    /// as the task towards the control plane, or mint tokens and open its database (docs/protocol.md,
+    /// "The task's environment").
     /// </summary>
     public static readonly IReadOnlySet<string> Scrubbed = new HashSet<string>(StringComparer.Ordinal)
     {

@@ -10,9 +10,10 @@ using Leoflow.Agent.V1;
 namespace LeoFlow.Agent;
 
 /// <summary>
-/// The task lifecycle, top to bottom (wire-contract.md §3): open the log stream, register, fetch
-/// the spec, build the command and its environment, report RUNNING, heartbeat, run, push the
-/// return value, report the end. Every side effect is one of the collaborators given here.
+/// The task lifecycle, top to bottom (docs/protocol.md, "A task's life, in order"): open the log
+/// stream, register, fetch the spec, build the command and its environment, report RUNNING,
+/// heartbeat, run, push the return value, report the end. Every side effect is one of the
+/// collaborators given here.
 /// </summary>
 public sealed class TaskRunner
 {
@@ -249,7 +250,8 @@ public sealed class TaskRunner
 
         /// <summary>
         /// A SIGKILL during a run in which the cgroup's OOM kill count grew came from the kernel
-        /// (the pod's memory limit), not from a person: say so (see issue 5).
+        /// (the pod's memory limit), not from a person: say so, as "killed by SIGKILL" alone would
+        /// send the user looking for whoever stopped the task.
         /// </summary>
         private string Killer => Exit.Signal == Native.SIGKILL && Exit.OomKills > 0 ? "the OOM killer" : Native.SignalName(Exit.Signal);
     }

@@ -7,9 +7,10 @@ using Leoflow.Agent.V1;
 namespace LeoFlow.ControlPlane;
 
 /// <summary>
-/// AgentService as the real control plane behaves (wire-contract.md §4): token checked on every
-/// call, XCom isolation and size limit, secrets refused on plaintext unless allowed, StreamLogs
-/// reads until the client half-closes and never acknowledges. Plus the script's faults.
+/// AgentService as the real control plane behaves (docs/protocol.md, "What the agent relies on from
+/// the control plane"): token checked on every call, XCom isolation and size limit, secrets
+/// refused on plaintext unless allowed, StreamLogs reads until the client half-closes and never
+/// acknowledges. Plus the script's faults.
 /// </summary>
 internal sealed class AgentServiceImpl(ControlPlaneScript script, ControlPlaneRecord record) : AgentService.AgentServiceBase
 {

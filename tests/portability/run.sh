@@ -160,7 +160,7 @@ done
 
 # The near-empty root: loader and glibc (Debian 11's), a CA bundle, the agent. Nothing else, except
 # the device nodes every OCI runtime creates in a container's /dev (without /dev/urandom the agent
-# hangs; see the report of issue 3).
+# hangs, and no container lacks it).
 G=$GLIBC_X64
 mkdir -p "$G/etc/ssl/certs" "$G/leoflow" "$G/dev"
 for dev in null:1:3 zero:1:5 full:1:7 random:1:8 urandom:1:9 tty:5:0; do

@@ -16,7 +16,8 @@ namespace LeoFlow.Agent.Logs;
 /// <see cref="Backoff"/> schedule and the kept lines go again with the unsent ones; a stream the
 /// control plane refuses, one that never comes back, or one that stalls for
 /// <see cref="LogSinkOptions.StallTimeout"/> hands the kept and every later line to the agent's
-/// stdout instead, with one warning — lines are never silently discarded (see issue 6).
+/// stdout instead, with one warning — lines are never silently discarded (docs/protocol.md, "The
+/// log stream").
 /// </summary>
 public sealed class GrpcLogSink : ILogSink
 {

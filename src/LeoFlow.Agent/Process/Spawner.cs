@@ -13,11 +13,12 @@ internal sealed class SpawnException(int errno, string message) : Exception(mess
 /// <summary>
 /// Starts the task with posix_spawn rather than System.Diagnostics.Process, because Process can
 /// give the child neither its own session (needed to signal the whole task tree as one process
-/// group, see issue 5) nor /dev/null as stdin (only the agent's own stdin or a pipe) nor default
-/// signal dispositions: it resets handled signals but keeps ignored ones, and .NET ignores
-/// SIGPIPE, an ignored signal survives exec, and that breaks `yes | head` in a bash task. Process
-/// also reaps its children from the runtime's SIGCHLD handling, which a PID-1 <c>waitpid(-1)</c>
-/// loop would race; spawning ourselves keeps every wait status with <see cref="ChildReaper"/>.
+/// group, so that a termination reaches grandchildren too) nor /dev/null as stdin (only the
+/// agent's own stdin or a pipe) nor default signal dispositions: it resets handled signals but
+/// keeps ignored ones, and .NET ignores SIGPIPE, an ignored signal survives exec, and that breaks
+/// `yes | head` in a bash task. Process also reaps its children from the runtime's SIGCHLD
+/// handling, which a PID-1 <c>waitpid(-1)</c> loop would race; spawning ourselves keeps every wait
+/// status with <see cref="ChildReaper"/>.
 /// glibc's posix_spawn uses clone(CLONE_VM|CLONE_VFORK): no copy of the agent's address space,
 /// and exec errors (ENOENT, EACCES) come back as its return value, not as a child that exits 127.
 /// </summary>

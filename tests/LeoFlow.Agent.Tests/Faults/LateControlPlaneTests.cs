@@ -5,7 +5,10 @@ using Leoflow.Agent.V1;
 
 namespace LeoFlow.Agent.Tests.Faults;
 
-/// <summary>An agent whose pod started before the control plane listens waits for it (see issue 6).</summary>
+/// <summary>
+/// An agent whose pod started before the control plane listens waits for it on the Backoff schedule
+/// (docs/protocol.md, "Deadlines and retries").
+/// </summary>
 public sealed class LateControlPlaneTests
 {
     [Fact]

@@ -7,7 +7,8 @@ namespace LeoFlow.Agent.Tests.Integration;
 
 /// <summary>
 /// Tasks that cannot start: unlike the old agent, which exited with the reason on its own stderr
-/// only, the reason reaches the task log and the FAILED report (wire-contract.md §6.9).
+/// only, the reason reaches the task log and the FAILED report (docs/protocol.md, "How failures
+/// are handled").
 /// </summary>
 public sealed class FailureBeforeStartTests
 {

@@ -61,7 +61,7 @@ public sealed class LogStreamTests
     [Fact]
     public async Task InvalidUtf8IsReplacedAndLaterLinesStillArrive()
     {
-        // One bad byte ended the old agent's log stream for good (wire-contract.md §6.5).
+        // proto3 strings must be UTF-8: one bad byte ended the old agent's log stream for good.
         var record = await RunBash("""printf 'bad \xff byte\r\n'; printf 'half \xe2\x82\n'; echo after""");
 
         Assert.Equal(["bad \uFFFD byte", "half \uFFFD", "after"], record.Messages("stdout"));

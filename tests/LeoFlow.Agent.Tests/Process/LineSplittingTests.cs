@@ -3,7 +3,9 @@ using LeoFlow.Agent.Process;
 
 namespace LeoFlow.Agent.Tests.Process;
 
-/// <summary>What the task writes, through real pipes, becomes log lines (see issue 5).</summary>
+/// <summary>
+/// What the task writes, through real pipes, becomes log lines (docs/protocol.md, "The log stream").
+/// </summary>
 public sealed class LineSplittingTests
 {
     [Fact]

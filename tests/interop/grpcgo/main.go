@@ -1,8 +1,9 @@
 // A second control plane for the agent, on grpc-go: the server library the production control
 // plane is built on, independent of the .NET stack the dev control plane shares with the agent.
 // It serves leoflow.agent.v1.AgentService with messages encoded by hand (protowire), checks the
-// bearer token, answers as wire-contract.md §4 describes, and writes what it saw to -record, one
-// fact per line, for tests/interop/run.sh to check.
+// bearer token, answers as docs/protocol.md ("What the agent relies on from the control plane")
+// describes, and writes what it saw to -record, one fact per line, for tests/interop/run.sh to
+// check.
 package main
 
 import (
