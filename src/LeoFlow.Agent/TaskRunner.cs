@@ -172,7 +172,7 @@ public sealed class TaskRunner
         _log.Framing(LogLevel.Info, "▸ task started");
         int timeout = spec.ExecutionTimeoutSeconds;
         if (timeout is < 0 or > MaxTimeoutSeconds)   // 0 is the proto's "none"; anything else that cannot be a timer is said once
-            _diagnostics.Warn($"execution_timeout_seconds {timeout} is {(timeout < 0 ? "negative" : $"over the {MaxTimeoutSeconds} s a timer holds")}; the task runs without a timeout");
+            _diagnostics.Warn($"execution_timeout_seconds {timeout} is {(timeout < 0 ? "negative" : $"over the agent's {MaxTimeoutSeconds} s maximum (a timer holds about 49 days)")}; the task runs without a timeout");
         using var timer = timeout is > 0 and <= MaxTimeoutSeconds
             ? new Timer(_ => termination.Request($"timed out after {timeout} s"), null, TimeSpan.FromSeconds(timeout), Timeout.InfiniteTimeSpan)
             : null;

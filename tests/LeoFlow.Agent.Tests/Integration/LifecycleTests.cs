@@ -24,7 +24,7 @@ public sealed class LifecycleTests
     }
 
     [Theory]
-    [InlineData(int.MaxValue, "execution_timeout_seconds 2147483647 is over the 4000000 s a timer holds; the task runs without a timeout")]   // about 68 years
+    [InlineData(int.MaxValue, "execution_timeout_seconds 2147483647 is over the agent's 4000000 s maximum (a timer holds about 49 days); the task runs without a timeout")]   // about 68 years
     [InlineData(-5, "execution_timeout_seconds -5 is negative; the task runs without a timeout")]
     public async Task AnExecutionTimeoutThatCannotBeATimerIsNoTimeoutAndTheDiagnosticsSaySo(int seconds, string warning)
     {
