@@ -49,10 +49,10 @@ static async Task<int> RunAgentAsync()
     using var connection = AgentChannel.Dial(config.Channel);
     ReturnValueFile returnValue;
     try { returnValue = ReturnValueFile.Create(); }
-    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+    catch (IOException e)   // its message is the directory and the errno text ("/x: No such file or directory")
     {
-        diagnostics.Error("cannot create the return-value directory (TMPDIR)", e.Message);
-        terminationLog.Write("cannot create the return-value directory: " + e.Message);
+        diagnostics.Error("cannot create the return-value directory under TMPDIR", e.Message);
+        terminationLog.Write("cannot create the return-value directory under TMPDIR: " + e.Message);
         return 1;
     }
     using var returnValueCleanup = returnValue;

@@ -13,7 +13,4 @@ public static class Backoff
     /// <paramref name="unit"/> (1 s in the binary); null means "give up".</summary>
     public static TimeSpan? Delay(int attempt, TimeSpan unit) =>
         attempt is < 1 or > MaxAttempts ? null : unit * (1 << (attempt - 1));
-
-    /// <summary>The delay before retry <paramref name="attempt"/> with the real 1 s unit.</summary>
-    public static TimeSpan? Delay(int attempt) => Delay(attempt, TimeSpan.FromSeconds(1));
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
+using LeoFlow.Agent.Channel;
 using LeoFlow.Agent.Diagnostics;
 using LeoFlow.Agent.Logs;
 using LeoFlow.Agent.Process;
@@ -21,6 +22,14 @@ public sealed class TaskRunner
 
     /// <summary>A timer's limit (about 49 days); a longer execution timeout is no timeout in practice.</summary>
     private const int MaxTimeoutSeconds = 4_000_000;
+
+    /// <summary>
+    /// The largest return value one PushXComRequest can carry within gRPC's default 4 MiB limit on
+    /// a received message, which the control plane keeps: the message less its other fields and
+    /// the value's own tag and length. The control plane's XCom limit is its to apply.
+    /// </summary>
+    internal static readonly int MaxReturnValueBytes = GrpcHttp.MaxMessageBytes
+        - PushRequest(ByteString.Empty).CalculateSize() - 1 - CodedOutputStream.ComputeLengthSize(GrpcHttp.MaxMessageBytes);
 
     private readonly AgentService.AgentServiceClient _client;
     private readonly ICommandRunner _command;
@@ -162,6 +171,8 @@ public sealed class TaskRunner
     {
         _log.Framing(LogLevel.Info, "▸ task started");
         int timeout = spec.ExecutionTimeoutSeconds;
+        if (timeout is < 0 or > MaxTimeoutSeconds)   // 0 is the proto's "none"; anything else that cannot be a timer is said once
+            _diagnostics.Warn($"execution_timeout_seconds {timeout} is {(timeout < 0 ? "negative" : $"over the agent's {MaxTimeoutSeconds} s maximum (a timer holds about 49 days)")}; the task runs without a timeout");
         using var timer = timeout is > 0 and <= MaxTimeoutSeconds
             ? new Timer(_ => termination.Request($"timed out after {timeout} s"), null, TimeSpan.FromSeconds(timeout), Timeout.InfiniteTimeSpan)
             : null;
@@ -200,9 +211,10 @@ public sealed class TaskRunner
 
     private async Task PushReturnValueAsync(ControlPlaneCalls calls)
     {
-        var value = _returnValue.Read();
+        // Whatever the task wrote goes out: the verdict is the control plane's (accepted, rejection_reason).
+        var value = _returnValue.Read(MaxReturnValueBytes);
         if (value is null) return;
-        var request = new PushXComRequest { Key = ReturnValueKey, Value = UnsafeByteOperations.UnsafeWrap(value), ContentType = "application/json" };
+        var request = PushRequest(UnsafeByteOperations.UnsafeWrap(value));
         PushXComResponse reply;
         try { reply = await calls.CallAsync("PushXCom", o => _client.PushXComAsync(request, o)); }
         catch (RpcException e) when (e.StatusCode == StatusCode.Unimplemented)
@@ -213,6 +225,9 @@ public sealed class TaskRunner
         catch (RpcException e) { throw new TaskFailedException($"pushing return value: {ControlPlaneCalls.Describe(e)}"); }
         if (!reply.Accepted) throw new TaskFailedException($"control plane rejected return value: {reply.RejectionReason}");
     }
+
+    private static PushXComRequest PushRequest(ByteString value) =>
+        new() { Key = ReturnValueKey, Value = value, ContentType = "application/json" };
 
     /// <summary>The task did not run to an exit the normal path can report: say why in the log and to the control plane.</summary>
     private async Task<TaskResult> FailAsync(string reason, string framing, ControlPlaneCalls calls)

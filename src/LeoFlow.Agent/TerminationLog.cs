@@ -9,7 +9,7 @@ namespace LeoFlow.Agent;
 /// is written only when it exists (the kubelet creates it; elsewhere /dev is not ours to litter);
 /// LEOFLOW_AGENT_TERMINATION_LOG names another file (created if needed), and set empty turns it off.
 /// </summary>
-internal sealed class TerminationLog : ITerminationLog
+internal sealed class TerminationLog
 {
     public const string DefaultPath = "/dev/termination-log";
     public const string Variable = "LEOFLOW_AGENT_TERMINATION_LOG";

@@ -25,7 +25,7 @@ def show_env():
 
 
 def big_return():
-    # Over the control plane's 256 KiB XCom limit once serialized.
+    # Over the dev control plane's 256 KiB XCom limit once serialized.
     return "x" * (300 * 1024)
 
 

@@ -21,6 +21,9 @@ public sealed class AgentConnection : IDisposable
             HttpHandler = http,
             DisposeHttpClient = false,   // Http owns the handler
             MaxReceiveMessageSize = GrpcHttp.MaxMessageBytes,
+            // Stated rather than left unlimited: a return value up to the limit a control plane
+            // receives goes out whole (TaskRunner.MaxReturnValueBytes), and nothing larger does.
+            MaxSendMessageSize = GrpcHttp.MaxMessageBytes,
             // No service config, so the channel neither retries nor hedges: ControlPlaneCalls is
             // the one retry policy (Backoff), with its own deadlines.
             ServiceConfig = null,

@@ -1,6 +1,6 @@
 namespace LeoFlow.Agent.Logs;
 
-/// <summary>Where the task log goes: the control plane's StreamLogs (<see cref="GrpcLogSink"/>) or nowhere (<see cref="NoopLogSink"/>).</summary>
+/// <summary>Where the task log goes: the control plane's StreamLogs (<see cref="GrpcLogSink"/>, which falls back to the agent's stdout).</summary>
 public interface ILogSink
 {
     /// <summary>

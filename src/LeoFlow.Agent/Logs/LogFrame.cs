@@ -19,9 +19,6 @@ public static class LogFrame
     /// <summary>gRPC message prefix: a compressed flag and a big-endian length.</summary>
     public const int HeaderSize = 5;
 
-    /// <summary>The frame's size in bytes, header included.</summary>
-    public static int Size(in LogEntry record) => HeaderSize + PayloadSize(record, out _, out _);
-
     /// <summary>Appends the frame to <paramref name="writer"/>, sizing it once (the hot path).</summary>
     public static void Write(in LogEntry record, IBufferWriter<byte> writer)
     {
@@ -29,13 +26,6 @@ public static class LogFrame
         int size = HeaderSize + payload;
         WriteSized(record, writer.GetSpan(size), payload, timeSize, messageBytes);
         writer.Advance(size);
-    }
-
-    /// <summary>Writes the frame into <paramref name="destination"/>; returns the bytes written.</summary>
-    public static int Write(in LogEntry record, Span<byte> destination)
-    {
-        int payload = PayloadSize(record, out int timeSize, out int messageBytes);
-        return WriteSized(record, destination, payload, timeSize, messageBytes);
     }
 
     private static int WriteSized(in LogEntry record, Span<byte> destination, int payload, int timeSize, int messageBytes)

@@ -15,7 +15,7 @@ internal sealed class CgroupOomKills : IOomKillCounter
     /// <summary>The file read, or null when no memory cgroup was found (then nothing is ever reported).</summary>
     public string? File { get; }
 
-    /// <summary>A counter that knows nothing: for hosts that spawn other processes too (tests).</summary>
+    /// <summary>A counter that knows nothing: no memory cgroup found, or a host that spawns other processes too.</summary>
     public static CgroupOomKills None { get; } = new(null);
 
     /// <summary>

@@ -20,9 +20,6 @@ internal sealed unsafe class ChildReaper
 
     public ChildReaper(bool reapOrphans) => _reapOrphans = reapOrphans;
 
-    /// <summary>Reaps only the children it spawned.</summary>
-    public static ChildReaper Own { get; } = new(reapOrphans: false);
-
     /// <summary>
     /// Makes the calling process a child subreaper, so orphaned descendants of the task are
     /// re-parented to it even when it is not PID 1. Returns false when the kernel refused.

@@ -30,6 +30,8 @@ internal static unsafe partial class Native
     [LibraryImport(Libc, SetLastError = true)] public static partial int open(byte* path, int flags);
     [LibraryImport(Libc, SetLastError = true)] public static partial int fcntl(int fd, int cmd);
     [LibraryImport(Libc, SetLastError = true)] public static partial long lseek(int fd, long offset, int whence);
+    [LibraryImport(Libc, SetLastError = true)] public static partial nint read(int fd, byte* buffer, nuint count);
+    [LibraryImport(Libc, SetLastError = true)] public static partial byte* mkdtemp(byte* template);
     [LibraryImport(Libc, SetLastError = true)] public static partial int kill(int pid, int sig);
     [LibraryImport(Libc, SetLastError = true)] public static partial int waitpid(int pid, int* status, int options);
     [LibraryImport(Libc, SetLastError = true)] public static partial int prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);

@@ -31,9 +31,6 @@ public sealed class PosixCommandRunner : ICommandRunner
         _oomKills = oomKills;
     }
 
-    /// <summary>A runner that reaps only its own children (for hosts that spawn other processes too).</summary>
-    public PosixCommandRunner(TimeSpan gracePeriod) : this(ChildReaper.Own, gracePeriod, CgroupOomKills.None) { }
-
     public async Task<ProcessExit> RunAsync(ProcessSpec spec, ILineWriter output, CancellationToken terminate)
     {
         string file = spec.Argv[0];

@@ -66,7 +66,7 @@ public static class InProcessAgent
         using var returnValue = ReturnValueFile.Create();
         var sink = new GrpcLogSink(connection, diagnostics, new FallbackLogWriter(fallback),
             new LogSinkOptions { BackoffUnit = setup.BackoffUnit, StallTimeout = setup.StallTimeout });
-        var runner = new TaskRunner(client, new PosixCommandRunner(setup.GracePeriod), sink, returnValue, diagnostics,
+        var runner = new TaskRunner(client, Runners.OwnChildren(setup.GracePeriod), sink, returnValue, diagnostics,
             new TaskRunnerOptions
             {
                 Version = "test",

@@ -214,4 +214,66 @@ public sealed class BinaryTests
         Assert.StartsWith("leoflow-agent: install: ", line);
         Assert.Contains(expected, line);
     }
+
+    /// <summary>The binary is built with UseSystemResourceKeys: runtime messages there can be bare keys, never the agent's.</summary>
+    private static void NoResourceKeys(string text)
+    {
+        Assert.DoesNotContain("IO_", text);
+        Assert.DoesNotContain("NotFound", text);
+        Assert.DoesNotContain("LineNumber", text);
+    }
+
+    [Fact]
+    public async Task AMissingTmpdirIsOneSentenceWithThePath()
+    {
+        using var dir = new TempDirectory();
+        string missing = Path.Join(dir.Path, "missing");
+        var env = new Dictionary<string, string?> { ["LEOFLOW_CONTROL_PLANE_ADDR"] = "127.0.0.1:1", ["LEOFLOW_AGENT_TOKEN"] = "token-for-tmpdir-tests", ["TMPDIR"] = missing };
+
+        var run = await AgentProcess.RunAsync(env);
+
+        Assert.Equal(1, run.ExitCode);
+        var last = JsonDocument.Parse(StderrLines(run)[^1]).RootElement;
+        Assert.Equal("cannot create the return-value directory under TMPDIR", last.GetProperty("msg").GetString());
+        Assert.Equal($"{missing}: No such file or directory", last.GetProperty("error").GetString());
+        NoResourceKeys(run.Stderr);
+    }
+
+    [Fact]
+    public async Task ATmpdirThatIsAFileIsOneSentenceWithThePath()
+    {
+        using var dir = new TempDirectory();
+        string file = dir.WriteFile("file", "");
+        var env = new Dictionary<string, string?> { ["LEOFLOW_CONTROL_PLANE_ADDR"] = "127.0.0.1:1", ["LEOFLOW_AGENT_TOKEN"] = "token-for-tmpdir-tests", ["TMPDIR"] = file };
+
+        var run = await AgentProcess.RunAsync(env);
+
+        Assert.Equal(1, run.ExitCode);
+        var last = JsonDocument.Parse(StderrLines(run)[^1]).RootElement;
+        Assert.Equal($"{file}: Not a directory", last.GetProperty("error").GetString());
+        NoResourceKeys(run.Stderr);
+    }
+
+    [Theory]
+    [InlineData("secret-value", "line 1, byte 1")]
+    [InlineData("{\"key\": password}", "line 1, byte 9")]
+    public async Task AReturnValueThatIsNotJsonIsASentenceThatKeepsTheFileOut(string content, string where)
+    {
+        var script = Tasks.Bash($"printf '%s' '{content}' > \"$LEOFLOW_RETURN_VALUE_PATH\"");
+        await using var plane = await DevControlPlane.StartAsync(script);
+
+        var run = await AgentProcess.RunAsync(AgentProcess.EnvironmentFor(plane));
+
+        Assert.Equal(1, run.ExitCode);
+        var final = await plane.Record.Final();
+        Assert.Equal(TaskState.Failed, final.State);
+        Assert.Matches($@"^return value /\S+/leoflow-rv-\w+/return_value\.json is not valid JSON \({where}\)$", final.ErrorMessage);
+        Assert.EndsWith(final.ErrorMessage, plane.Record.Lines[^1].Message);
+        foreach (var text in new[] { final.ErrorMessage, run.Stderr })
+        {
+            NoResourceKeys(text);
+            Assert.DoesNotContain("'s'", text);
+            Assert.DoesNotContain("'p'", text);
+        }
+    }
 }

@@ -94,6 +94,36 @@ public sealed class FailureBeforeStartTests
     }
 
     [Fact]
+    public async Task NulInABashScriptFailsTheTaskInsteadOfRunningItsFirstPart()
+    {
+        // execve would see the script up to the NUL only: "touch" would run, "echo" never, and
+        // the task would succeed while the control plane shows a different command.
+        using var dir = new TempDirectory();
+        string file = Path.Join(dir.Path, "truncated");
+        var script = Tasks.Bash($"touch {file}\0_and_more; echo tail-ran");
+
+        await FailsBeforeStart(script, "bash entrypoint has a NUL byte at character");
+        Assert.False(File.Exists(file));
+        Assert.False(File.Exists(file + "\0_and_more"));
+    }
+
+    [Fact]
+    public async Task NulInAPythonEntrypointFailsTheTaskInsteadOfRunningAnotherModule()
+    {
+        var script = new ControlPlaneScript { Spec = new TaskSpec { Operator = "python", Entrypoint = "sample_tasks\0evil:add" } };
+        await FailsBeforeStart(script, "python entrypoint has a NUL byte at character 13");
+    }
+
+    [Fact]
+    public async Task ABashScriptOverTheKernelsLimitForOneArgumentFailsWithASentence()
+    {
+        var script = Tasks.Bash("echo " + new string('a', 128 * 1024));
+
+        var final = await FailsBeforeStart(script, "bash entrypoint is 131078 bytes");
+        Assert.Contains("over Linux's 131072-byte limit for one argument", final.ErrorMessage);
+    }
+
+    [Fact]
     public async Task XComParametersThatCollideWhenUpperCasedFailTheTask()
     {
         var script = Tasks.Bash("echo should not run");

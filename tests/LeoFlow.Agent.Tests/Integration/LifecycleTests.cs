@@ -23,17 +23,31 @@ public sealed class LifecycleTests
         Assert.Equal(["PYTHONUNBUFFERED="], second.Record.Messages("stdout"));
     }
 
-    [Fact]
-    public async Task AnExecutionTimeoutBeyondATimersRangeIsNoTimeout()
+    [Theory]
+    [InlineData(int.MaxValue, "execution_timeout_seconds 2147483647 is over the agent's 4000000 s maximum (a timer holds about 49 days); the task runs without a timeout")]   // about 68 years
+    [InlineData(-5, "execution_timeout_seconds -5 is negative; the task runs without a timeout")]
+    public async Task AnExecutionTimeoutThatCannotBeATimerIsNoTimeoutAndTheDiagnosticsSaySo(int seconds, string warning)
     {
         var script = Tasks.Bash("echo ok");
-        script.Spec.ExecutionTimeoutSeconds = int.MaxValue;   // about 68 years: more than a timer holds
+        script.Spec.ExecutionTimeoutSeconds = seconds;
         await using var plane = await DevControlPlane.StartAsync(script);
 
         var run = await InProcessAgent.RunAsync(plane);
 
         Assert.True(run.Result.Succeeded, run.Result.Error);
         Assert.Equal(TaskState.Success, (await plane.Record.Final()).State);
+        Assert.Single(run.Diagnostics.Split('\n'), l => l.Contains("\"level\":\"WARN\",\"msg\":\"" + warning + "\"", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task NoExecutionTimeoutIsNoWarning()
+    {
+        await using var plane = await DevControlPlane.StartAsync(Tasks.Bash("echo ok"));
+
+        var run = await InProcessAgent.RunAsync(plane);
+
+        Assert.True(run.Result.Succeeded, run.Result.Error);
+        Assert.DoesNotContain("execution_timeout_seconds", run.Diagnostics);
     }
 
     [Fact]

@@ -24,15 +24,61 @@ public sealed class ReturnValueTests
     }
 
     [Fact]
-    public async Task ReturnValueOverTheLimitFailsTheTaskAndTheLogSaysSo()
+    public async Task ReturnValueOverTheControlPlanesLimitIsPushedAndItsVerdictFailsTheTask()
     {
+        // 300 KiB: over the control plane's 256 KiB, which is its limit to apply, not the agent's.
         await using var plane = await DevControlPlane.StartAsync(Tasks.Python("big_return"));
 
         var run = await InProcessAgent.RunAsync(plane);
 
-        await FailedAfterCleanExit(plane, run, "payload_too_large");
+        await FailedAfterCleanExit(plane, run, "control plane rejected return value: payload_too_large");
+        Assert.Contains("PushXCom", plane.Record.Calls);
         Assert.Empty(plane.Record.Pushed);
-        Assert.DoesNotContain("PushXCom", plane.Record.Calls);   // refused before it costs the network
+    }
+
+    [Fact]
+    public async Task AControlPlaneWithAHigherLimitGetsTheWholeValue()
+    {
+        var script = Tasks.Python("big_return");
+        script.MaxXComBytes = 1024 * 1024;
+        await using var plane = await DevControlPlane.StartAsync(script);
+
+        var run = await InProcessAgent.RunAsync(plane);
+
+        Assert.True(run.Result.Succeeded, run.Result.Error + run.Diagnostics);
+        Assert.Equal(300 * 1024 + 2, plane.Record.Pushed["return_value"].Value.Length);
+        Assert.Equal(TaskState.Success, (await plane.Record.Final()).State);
+    }
+
+    /// <summary>A JSON string of <paramref name="bytes"/> bytes, quotes included, written by a bash task.</summary>
+    private static ControlPlaneScript WritesJsonString(int bytes) =>
+        Tasks.Bash($$"""{ printf '"'; head -c {{bytes - 2}} /dev/zero | tr '\0' a; printf '"'; } > "$LEOFLOW_RETURN_VALUE_PATH" """);
+
+    [Fact]
+    public async Task AValueThatFillsOneGrpcMessageExactlyIsPushed()
+    {
+        // PushXComRequest with this value is 4 MiB, gRPC's default limit on a received message.
+        var script = WritesJsonString(TaskRunner.MaxReturnValueBytes);
+        script.MaxXComBytes = int.MaxValue;
+        await using var plane = await DevControlPlane.StartAsync(script);
+
+        var run = await InProcessAgent.RunAsync(plane);
+
+        Assert.True(run.Result.Succeeded, run.Result.Error + run.Diagnostics);
+        Assert.Equal(4 * 1024 * 1024, plane.Record.Pushed["return_value"].CalculateSize());
+    }
+
+    [Fact]
+    public async Task AValueOneGrpcMessageCannotCarryFailsTheTaskWithoutAPush()
+    {
+        var script = WritesJsonString(TaskRunner.MaxReturnValueBytes + 1);
+        script.MaxXComBytes = int.MaxValue;
+        await using var plane = await DevControlPlane.StartAsync(script);
+
+        var run = await InProcessAgent.RunAsync(plane);
+
+        await FailedAfterCleanExit(plane, run, $"is over the {TaskRunner.MaxReturnValueBytes} bytes one PushXCom message can carry");
+        Assert.DoesNotContain("PushXCom", plane.Record.Calls);
     }
 
     [Fact]
@@ -55,7 +101,8 @@ public sealed class ReturnValueTests
 
         var run = await InProcessAgent.RunAsync(plane);
 
-        await FailedAfterCleanExit(plane, run, "return value is not valid JSON");
+        await FailedAfterCleanExit(plane, run, "is not valid JSON (line 1, byte ");
+        Assert.DoesNotContain("'n'", run.Result.Error);   // nothing of the file is echoed
         Assert.Empty(plane.Record.Pushed);
     }
 

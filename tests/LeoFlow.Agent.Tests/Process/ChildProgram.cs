@@ -16,7 +16,7 @@ internal static class ChildProgram
     public static async Task<(ProcessExit Exit, LineCollector Lines)> RunAsync(ProcessSpec spec, ICommandRunner? runner = null)
     {
         var lines = new LineCollector();
-        var exit = await (runner ?? new PosixCommandRunner(TimeSpan.FromSeconds(2))).RunAsync(spec, lines, CancellationToken.None).WaitAsync(Timeout);
+        var exit = await (runner ?? Runners.OwnChildren(TimeSpan.FromSeconds(2))).RunAsync(spec, lines, CancellationToken.None).WaitAsync(Timeout);
         return (exit, lines);
     }
 

@@ -57,7 +57,7 @@ public sealed class OomKillTests
     public async Task TheRunnerCountsOomKillsDuringTheRun()
     {
         var counter = new SteppingCounter();
-        var runner = new PosixCommandRunner(ChildReaper.Own, TimeSpan.FromSeconds(2), counter);
+        var runner = new PosixCommandRunner(new ChildReaper(reapOrphans: false), TimeSpan.FromSeconds(2), counter);
 
         var (exit, _) = await ChildProgram.RunAsync(ChildProgram.Bash("kill -KILL $$"), runner);
 

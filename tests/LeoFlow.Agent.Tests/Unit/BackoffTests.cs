@@ -2,6 +2,8 @@ namespace LeoFlow.Agent.Tests.Unit;
 
 public sealed class BackoffTests
 {
+    private static readonly TimeSpan Second = TimeSpan.FromSeconds(1);
+
     [Theory]
     [InlineData(1, 1)]
     [InlineData(2, 2)]
@@ -9,7 +11,7 @@ public sealed class BackoffTests
     [InlineData(4, 8)]
     [InlineData(5, 16)]
     public void DelayDoublesFromOneSecond(int attempt, int seconds) =>
-        Assert.Equal(TimeSpan.FromSeconds(seconds), Backoff.Delay(attempt));
+        Assert.Equal(TimeSpan.FromSeconds(seconds), Backoff.Delay(attempt, Second));
 
     [Theory]
     [InlineData(0)]
@@ -17,12 +19,12 @@ public sealed class BackoffTests
     [InlineData(6)]
     [InlineData(int.MaxValue)]
     [InlineData(int.MinValue)]
-    public void OutsideTheFiveRetriesMeansGiveUp(int attempt) => Assert.Null(Backoff.Delay(attempt));
+    public void OutsideTheFiveRetriesMeansGiveUp(int attempt) => Assert.Null(Backoff.Delay(attempt, Second));
 
     [Fact]
     public void TheScheduleSumsToThirtyOneUnits()
     {
-        var total = Enumerable.Range(1, Backoff.MaxAttempts).Sum(a => Backoff.Delay(a)!.Value.TotalSeconds);
+        var total = Enumerable.Range(1, Backoff.MaxAttempts).Sum(a => Backoff.Delay(a, Second)!.Value.TotalSeconds);
         Assert.Equal(31, total);
     }
 

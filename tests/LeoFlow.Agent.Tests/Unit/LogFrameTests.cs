@@ -27,9 +27,9 @@ public sealed class LogFrameTests
     {
         var time = new DateTime(ticks, DateTimeKind.Utc);
         var entry = new LogEntry(time, level, stream, number, System.Text.Encoding.UTF8.GetBytes(message));
-        var frame = new byte[LogFrame.Size(entry)];
+        var buffer = new ArrayBufferWriter<byte>();
 
-        int written = LogFrame.Write(entry, frame);
+        LogFrame.Write(entry, buffer);
 
         var expected = new LogLine
         {
@@ -39,7 +39,8 @@ public sealed class LogFrameTests
             Stream = stream,
             LineNumber = number,
         }.ToByteArray();
-        Assert.Equal(frame.Length, written);
+        var frame = buffer.WrittenSpan.ToArray();
+        Assert.Equal(LogFrame.HeaderSize + expected.Length, frame.Length);
         Assert.Equal(0, frame[0]);
         Assert.Equal((uint)expected.Length, BinaryPrimitives.ReadUInt32BigEndian(frame.AsSpan(1)));
         Assert.Equal(expected, frame[LogFrame.HeaderSize..]);

@@ -5,6 +5,8 @@ namespace LeoFlow.Agent.Tests.Unit;
 
 public sealed partial class ReturnValueFileTests
 {
+    private const int Limit = 1024;
+
     [Fact]
     public void LivesInAFreshPrivateDirectoryUnderTmp()
     {
@@ -21,7 +23,7 @@ public sealed partial class ReturnValueFileTests
     public void NoFileMeansNoReturnValue()
     {
         using var rv = ReturnValueFile.Create();
-        Assert.Null(rv.Read());
+        Assert.Null(rv.Read(Limit));
     }
 
     [Fact]
@@ -29,7 +31,7 @@ public sealed partial class ReturnValueFileTests
     {
         var rv = ReturnValueFile.Create();
         rv.Dispose();
-        Assert.Null(rv.Read());
+        Assert.Null(rv.Read(Limit));
     }
 
     [Theory]
@@ -42,26 +44,34 @@ public sealed partial class ReturnValueFileTests
     {
         using var rv = ReturnValueFile.Create();
         File.WriteAllText(rv.Path, json);
-        Assert.Equal(Encoding.UTF8.GetBytes(json), rv.Read());
+        Assert.Equal(Encoding.UTF8.GetBytes(json), rv.Read(Limit));
     }
 
     [Fact]
     public void ExactlyTheLimitIsAccepted()
     {
         using var rv = ReturnValueFile.Create();
-        string json = "\"" + new string('a', ReturnValueFile.MaxBytes - 2) + "\"";
+        string json = "\"" + new string('a', Limit - 2) + "\"";
         File.WriteAllText(rv.Path, json);
-        Assert.Equal(ReturnValueFile.MaxBytes, rv.Read()!.Length);
+        Assert.Equal(Limit, rv.Read(Limit)!.Length);
     }
 
     [Fact]
-    public void OverTheLimitIsPayloadTooLarge()
+    public void AValueLargerThanTheFirstReadBufferIsReadWhole()
     {
         using var rv = ReturnValueFile.Create();
-        File.WriteAllText(rv.Path, "\"" + new string('a', ReturnValueFile.MaxBytes - 1) + "\"");
-        var e = Assert.Throws<TaskFailedException>(rv.Read);
-        Assert.Contains("payload_too_large", e.Message);
-        Assert.Contains("262144", e.Message);
+        string json = "\"" + new string('a', 1024 * 1024) + "\"";
+        File.WriteAllText(rv.Path, json);
+        Assert.Equal(Encoding.UTF8.GetBytes(json), rv.Read(4 * 1024 * 1024));
+    }
+
+    [Fact]
+    public void OverTheLimitIsAFailureSayingTheLimit()
+    {
+        using var rv = ReturnValueFile.Create();
+        File.WriteAllText(rv.Path, "\"" + new string('a', Limit - 1) + "\"");
+        var e = Assert.Throws<TaskFailedException>(() => rv.Read(Limit));
+        Assert.Equal($"return value {rv.Path} is over the {Limit} bytes one PushXCom message can carry (gRPC's 4 MiB message limit)", e.Message);
     }
 
     [Fact]
@@ -71,9 +81,9 @@ public sealed partial class ReturnValueFileTests
         using var rv = ReturnValueFile.Create();
         File.CreateSymbolicLink(rv.Path, "/dev/zero");
 
-        var e = await Assert.ThrowsAsync<TaskFailedException>(() => Task.Run(rv.Read).WaitAsync(TimeSpan.FromSeconds(60)));
+        var e = await Assert.ThrowsAsync<TaskFailedException>(() => Task.Run(() => rv.Read(Limit)).WaitAsync(TimeSpan.FromSeconds(60)));
 
-        Assert.Contains("payload_too_large", e.Message);
+        Assert.Contains($"is over the {Limit} bytes", e.Message);
     }
 
     [Fact]
@@ -83,34 +93,53 @@ public sealed partial class ReturnValueFileTests
         using var rv = ReturnValueFile.Create();
         Assert.Equal(0, mkfifo(rv.Path, 0b110_000_000));
 
-        var e = await Assert.ThrowsAsync<TaskFailedException>(() => Task.Run(rv.Read).WaitAsync(TimeSpan.FromSeconds(60)));
+        var e = await Assert.ThrowsAsync<TaskFailedException>(() => Task.Run(() => rv.Read(Limit)).WaitAsync(TimeSpan.FromSeconds(60)));
 
-        Assert.Contains("not a regular file", e.Message);
+        Assert.Equal($"reading the return value {rv.Path}: it is not a regular file (a pipe or socket)", e.Message);
+    }
+
+    [Theory]
+    [InlineData("hello", 1, 1)]
+    [InlineData("{\"a\": 1", 1, 8)]
+    [InlineData("{} {}", 1, 4)]
+    [InlineData("[1,]", 1, 4)]
+    [InlineData("{'a': 1}", 1, 2)]
+    [InlineData("[\n  1,\n  secret\n]", 3, 3)]
+    public void NonJsonIsAFailureSayingWhereButNotWhat(string content, int line, int column)
+    {
+        using var rv = ReturnValueFile.Create();
+        File.WriteAllText(rv.Path, content);
+        var e = Assert.Throws<TaskFailedException>(() => rv.Read(Limit));
+        Assert.Equal($"return value {rv.Path} is not valid JSON (line {line}, byte {column})", e.Message);
     }
 
     [Theory]
     [InlineData("")]
     [InlineData("   \n")]
-    [InlineData("hello")]
-    [InlineData("{\"a\": 1")]
-    [InlineData("{} {}")]
-    [InlineData("[1,]")]
-    [InlineData("{'a': 1}")]
-    public void NonJsonIsAFailure(string content)
+    public void AnEmptyValueIsAFailure(string content)
     {
         using var rv = ReturnValueFile.Create();
         File.WriteAllText(rv.Path, content);
-        var e = Assert.Throws<TaskFailedException>(rv.Read);
-        Assert.StartsWith("return value is not valid JSON", e.Message);
+        var e = Assert.Throws<TaskFailedException>(() => rv.Read(Limit));
+        Assert.Equal($"return value {rv.Path} is empty, not a JSON value", e.Message);
     }
 
     [Fact]
-    public void AnUnreadableValueIsAFailure()
+    public void InvalidUtf8IsAFailure()
+    {
+        using var rv = ReturnValueFile.Create();
+        File.WriteAllBytes(rv.Path, [(byte)'"', 0xFF, (byte)'"']);
+        var e = Assert.Throws<TaskFailedException>(() => rv.Read(Limit));
+        Assert.Equal($"return value {rv.Path} is not valid JSON (not UTF-8)", e.Message);
+    }
+
+    [Fact]
+    public void ADirectoryAtThePathIsAFailure()
     {
         using var rv = ReturnValueFile.Create();
         Directory.CreateDirectory(rv.Path);   // a directory where the file should be
-        var e = Assert.Throws<TaskFailedException>(rv.Read);
-        Assert.StartsWith("reading return value: ", e.Message);
+        var e = Assert.Throws<TaskFailedException>(() => rv.Read(Limit));
+        Assert.Equal($"reading the return value {rv.Path}: it is a directory", e.Message);
     }
 
     [Fact]

@@ -51,6 +51,34 @@ public sealed class TaskCommandTests
     public void UnknownOperatorIsUnsupported(string op) =>
         Assert.Contains("unsupported operator", Assert.Throws<TaskFailedException>(() => TaskCommand.Build(op, "x:y", null)).Message);
 
+    [Theory]
+    [InlineData("bash", "touch /tmp/x\0; rm -rf keep", null, "bash entrypoint has a NUL byte at character 13")]
+    [InlineData("python", "safe\0evil:fn", null, "python entrypoint has a NUL byte at character 5")]
+    [InlineData("python", "safe:fn\0", null, "python entrypoint has a NUL byte at character 8")]
+    [InlineData("bash\0python", "echo", null, "operator \"bash\\0python\" has a NUL byte")]
+    [InlineData("python", "safe:fn", "python3\0-c", "interpreter (LEOFLOW_PYTHON) has a NUL byte at character 8")]
+    public void ANulByteAnywhereFailsInsteadOfCuttingTheCommandShort(string op, string entrypoint, string? python, string expected)
+    {
+        var e = Assert.Throws<TaskFailedException>(() => TaskCommand.Build(op, entrypoint, python));
+        Assert.Contains(expected, e.Message);
+        Assert.DoesNotContain('\0', e.Message);   // the message shows it escaped
+    }
+
+    [Fact]
+    public void AnArgumentUpToLinuxsLimitIsKept()
+    {
+        string script = new('a', TaskCommand.MaxArgumentBytes - 1);   // with its NUL: exactly the limit
+        Assert.Equal(script, TaskCommand.Build("bash", script, null)[2]);
+    }
+
+    [Fact]
+    public void AnArgumentOverLinuxsLimitFailsWithASentence()
+    {
+        string script = new('é', TaskCommand.MaxArgumentBytes / 2);   // two bytes each: one byte over with the NUL
+        var e = Assert.Throws<TaskFailedException>(() => TaskCommand.Build("bash", script, null));
+        Assert.Equal("bash entrypoint is 131073 bytes with its terminating NUL, over Linux's 131072-byte limit for one argument", e.Message);
+    }
+
     [Fact]
     public void ResolvesOnPathOnly()
     {
