@@ -38,6 +38,7 @@ static async Task<int> RunAgentAsync()
         return 2;
     }
     var diagnostics = new JsonDiagnostics(stderr, () => config.Channel.Token.All);
+    config.Channel.Token.WarnTo(diagnostics);
     var terminationLog = TerminationLog.FromEnvironment(env, diagnostics);
     diagnostics.Info($"control plane {config.Channel.Describe()}");
     foreach (var warning in config.Warnings) diagnostics.Warn(warning);
@@ -62,7 +63,7 @@ static async Task<int> RunAgentAsync()
         new GrpcLogSink(connection, diagnostics, FallbackLogWriter.StandardOutput),
         returnValue,
         diagnostics,
-        new TaskRunnerOptions { Version = Commands.AgentVersion, Hostname = Hostname(), Environment = env });
+        new TaskRunnerOptions { Version = Commands.AgentVersion, Hostname = Hostname(), Environment = env, Token = config.Channel.Token });
 
     ChildReaper.BecomeSubreaper();
     TaskResult result;

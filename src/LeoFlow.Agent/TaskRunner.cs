@@ -44,7 +44,7 @@ public sealed class TaskRunner
 
     public async Task<TaskResult> RunAsync(Termination termination)
     {
-        var calls = new ControlPlaneCalls(_diagnostics, _options.RpcTimeout, _options.BackoffUnit);
+        var calls = new ControlPlaneCalls(_diagnostics, _options.RpcTimeout, _options.BackoffUnit, _options.Token);
         if (await _sink.OpenAsync() is { } unreachable)                     // 1. the log stream, first
         {
             await _sink.CloseAsync(_options.LogDrainTimeout);
