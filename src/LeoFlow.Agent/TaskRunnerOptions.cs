@@ -32,7 +32,8 @@ public sealed record TaskRunnerOptions
 
     /// <summary>
     /// The bearer token the channel sends: read again when the control plane answers
-    /// Unauthenticated (<see cref="ControlPlaneCalls"/>). Null: nothing to re-read.
+    /// Unauthenticated (<see cref="ControlPlaneCalls"/>), and every token it held redacted from the
+    /// framing lines and the reported error message. Null: nothing to re-read or redact.
     /// </summary>
     public Channel.TokenSource? Token { get; init; }
 
