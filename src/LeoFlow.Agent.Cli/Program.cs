@@ -32,13 +32,16 @@ static async Task<int> RunAgentAsync()
     try { config = AgentConfig.FromEnvironment(env); }
     catch (ConfigurationException e)
     {
-        var early = new JsonDiagnostics(stderr, [env.GetValueOrDefault("LEOFLOW_AGENT_TOKEN", "").Trim()]);
+        string[] secrets = [env.GetValueOrDefault("LEOFLOW_AGENT_TOKEN", "").Trim()];
+        var early = new JsonDiagnostics(stderr, secrets);
         early.Error("configuration error", e.Message);
-        TerminationLog.FromEnvironment(env, early).Write("configuration error: " + e.Message);
+        TerminationLog.FromEnvironment(env, new OutgoingText(secrets), early).Write("configuration error: " + e.Message);
         return 2;
     }
+    var text = OutgoingText.For(config.Channel.Token);
     var diagnostics = new JsonDiagnostics(stderr, () => config.Channel.Token.All);
-    var terminationLog = TerminationLog.FromEnvironment(env, diagnostics);
+    config.Channel.Token.WarnTo(diagnostics);
+    var terminationLog = TerminationLog.FromEnvironment(env, text, diagnostics);
     diagnostics.Info($"control plane {config.Channel.Describe()}");
     foreach (var warning in config.Warnings) diagnostics.Warn(warning);
 
@@ -62,7 +65,7 @@ static async Task<int> RunAgentAsync()
         new GrpcLogSink(connection, diagnostics, FallbackLogWriter.StandardOutput),
         returnValue,
         diagnostics,
-        new TaskRunnerOptions { Version = Commands.AgentVersion, Hostname = Hostname(), Environment = env });
+        new TaskRunnerOptions { Version = Commands.AgentVersion, Hostname = Hostname(), Environment = env, Token = config.Channel.Token });
 
     ChildReaper.BecomeSubreaper();
     TaskResult result;

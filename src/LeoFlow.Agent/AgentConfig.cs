@@ -60,6 +60,7 @@ public sealed record AgentConfig(ChannelOptions Channel, TimeSpan GracePeriod, I
             throw new ConfigurationException("set LEOFLOW_AGENT_TOKEN or LEOFLOW_AGENT_TOKEN_FILE, not both");
         if (file is not null) return TokenSource.FromFile(file);
         if (token is null) throw new ConfigurationException("LEOFLOW_AGENT_TOKEN is empty: the agent needs its bearer token (or LEOFLOW_AGENT_TOKEN_FILE)");
+        if (TokenSource.Check(token.Trim()) is { } problem) throw new ConfigurationException("LEOFLOW_AGENT_TOKEN " + problem);
         return TokenSource.Fixed(token.Trim());
     }
 

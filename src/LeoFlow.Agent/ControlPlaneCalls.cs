@@ -21,15 +21,18 @@ public enum RetryPolicy
 /// on the <see cref="Backoff"/> schedule, so a control plane that is restarting costs a delay, not
 /// the task. It is the agent's one retry policy: the channel's own retries are off. A terminated
 /// task does not stop the retries: its FAILED report matters most then, and the schedule is
-/// bounded anyway.
+/// bounded anyway. Whatever the policy, an Unauthenticated answer makes the token file be read
+/// again, and if it now holds another token the call gets one more attempt, at once, with it.
 /// </summary>
-public sealed class ControlPlaneCalls(IDiagnostics diagnostics, TimeSpan timeout, TimeSpan backoffUnit)
+public sealed class ControlPlaneCalls(IDiagnostics diagnostics, TimeSpan timeout, TimeSpan backoffUnit, TokenSource? token = null)
 {
     public async Task<T> CallAsync<T>(string name, Func<CallOptions, AsyncUnaryCall<T>> call, RetryPolicy policy = RetryPolicy.Transient, CancellationToken cancel = default)
     {
+        bool reauthenticated = false;
         for (int attempt = 1; ; attempt++)
         {
             RpcException failure;
+            int version = token?.Version ?? 0;
             try
             {
                 using var rpc = call(new CallOptions(deadline: DateTime.UtcNow + timeout, cancellationToken: cancel));
@@ -38,6 +41,13 @@ public sealed class ControlPlaneCalls(IDiagnostics diagnostics, TimeSpan timeout
             catch (RpcException e)
             {
                 failure = Named(e, name, cancel);
+            }
+            if (!reauthenticated && failure.StatusCode == StatusCode.Unauthenticated && !cancel.IsCancellationRequested
+                && token is not null && token.Reload() != version)
+            {
+                reauthenticated = true;
+                diagnostics.Info($"{name} was refused (Unauthenticated) and the token file holds a new token; trying once more with it");
+                continue;
             }
             if (!ShouldRetry(failure, policy) || cancel.IsCancellationRequested || Backoff.Delay(attempt, backoffUnit) is not { } delay)
                 throw attempt == 1 && !IsBareDeadline(failure) ? failure : Explained(failure, attempt);

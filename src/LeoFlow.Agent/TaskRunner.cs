@@ -38,6 +38,7 @@ public sealed class TaskRunner
     private readonly IDiagnostics _diagnostics;
     private readonly TaskRunnerOptions _options;
     private readonly TaskLog _log;
+    private readonly OutgoingText _text;
 
     public TaskRunner(AgentService.AgentServiceClient client, ICommandRunner command, ILogSink sink,
         ReturnValueFile returnValue, IDiagnostics diagnostics, TaskRunnerOptions options)
@@ -48,12 +49,13 @@ public sealed class TaskRunner
         _returnValue = returnValue;
         _diagnostics = diagnostics;
         _options = options;
-        _log = new TaskLog(sink);
+        _text = OutgoingText.For(options.Token);
+        _log = new TaskLog(sink, _text);
     }
 
     public async Task<TaskResult> RunAsync(Termination termination)
     {
-        var calls = new ControlPlaneCalls(_diagnostics, _options.RpcTimeout, _options.BackoffUnit);
+        var calls = new ControlPlaneCalls(_diagnostics, _options.RpcTimeout, _options.BackoffUnit, _options.Token);
         if (await _sink.OpenAsync() is { } unreachable)                     // 1. the log stream, first
         {
             await _sink.CloseAsync(_options.LogDrainTimeout);
@@ -245,7 +247,7 @@ public sealed class TaskRunner
         {
             State = state,
             ExitCode = exitCode is >= 0 and <= 255 ? exitCode : 255,
-            ErrorMessage = message,
+            ErrorMessage = _text.Clean(message),   // a server's message may quote the token, or carry control bytes
             OccurredAt = Timestamp.FromDateTime(DateTime.UtcNow),
         };
         return calls.CallAsync("ReportState", o => _client.ReportStateAsync(request, o));

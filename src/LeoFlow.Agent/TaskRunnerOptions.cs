@@ -30,6 +30,13 @@ public sealed record TaskRunnerOptions
     /// <summary>Deadline of each unary RPC attempt (<see cref="DefaultRpcTimeout"/>).</summary>
     public TimeSpan RpcTimeout { get; init; } = DefaultRpcTimeout;
 
+    /// <summary>
+    /// The bearer token the channel sends: read again when the control plane answers
+    /// Unauthenticated (<see cref="ControlPlaneCalls"/>), and every token it held redacted from the
+    /// framing lines and the reported error message. Null: nothing to re-read or redact.
+    /// </summary>
+    public Channel.TokenSource? Token { get; init; }
+
     /// <summary>Unit of the <see cref="Backoff"/> schedule (1 s: retries over 31 s in all).</summary>
     public TimeSpan BackoffUnit { get; init; } = TimeSpan.FromSeconds(1);
 }

@@ -8,6 +8,8 @@ namespace LeoFlow.Agent;
 /// message, so the reason a task failed is on the pod without reading its logs. The default path
 /// is written only when it exists (the kubelet creates it; elsewhere /dev is not ours to litter);
 /// LEOFLOW_AGENT_TERMINATION_LOG names another file (created if needed), and set empty turns it off.
+/// The pod's status is read by more people than the token's Secret: the reason passes through
+/// <see cref="OutgoingText"/> (token redacted, control characters escaped).
 /// </summary>
 internal sealed class TerminationLog
 {
@@ -18,22 +20,24 @@ internal sealed class TerminationLog
     public const int MaxBytes = 4096;
 
     private readonly IDiagnostics _diagnostics;
+    private readonly OutgoingText _text;
     private readonly bool _create;
 
-    internal TerminationLog(string? path, bool create, IDiagnostics diagnostics)
+    internal TerminationLog(string? path, bool create, OutgoingText text, IDiagnostics diagnostics)
     {
         Path = path;
         _create = create;
+        _text = text;
         _diagnostics = diagnostics;
     }
 
     /// <summary>The file written, or null when turned off.</summary>
     public string? Path { get; }
 
-    public static TerminationLog FromEnvironment(IReadOnlyDictionary<string, string> env, IDiagnostics diagnostics) =>
+    public static TerminationLog FromEnvironment(IReadOnlyDictionary<string, string> env, OutgoingText text, IDiagnostics diagnostics) =>
         env.TryGetValue(Variable, out var path)
-            ? new TerminationLog(path.Length == 0 ? null : path, create: true, diagnostics)
-            : new TerminationLog(DefaultPath, create: false, diagnostics);
+            ? new TerminationLog(path.Length == 0 ? null : path, create: true, text, diagnostics)
+            : new TerminationLog(DefaultPath, create: false, text, diagnostics);
 
     public void Write(string reason)
     {
@@ -41,7 +45,7 @@ internal sealed class TerminationLog
         try
         {
             using var file = new FileStream(Path, _create ? FileMode.Create : FileMode.Truncate, FileAccess.Write);
-            file.Write(Encode(reason));
+            file.Write(Encode(_text.Clean(reason)));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -127,7 +127,7 @@ if run failing 'echo bye; exit 3' 1; then
 fi
 
 printf '\n======== wrong token\n'
-if run wrong-token 'echo never' 1 LEOFLOW_AGENT_TOKEN=wrong; then
+if run wrong-token 'echo never' 1 LEOFLOW_AGENT_TOKEN=wrong-token; then
   expect wrong-token "refused by the plane" '^unauthenticated '
   refuse wrong-token "the task never ran" '^state '
   if grep -q "Unauthenticated" "$WORK/wrong-token.out"; then pass "wrong-token: the agent names the refusal"; else

@@ -35,7 +35,7 @@ public static class TlsFiles
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new ConfigurationException($"LEOFLOW_AGENT_TLS_KEY \"{keyPath}\" cannot be read: {e.Message}");
+            throw new ConfigurationException($"LEOFLOW_AGENT_TLS_KEY \"{keyPath}\" {FileErrors.Describe(e, keyPath)}");
         }
         catch (Exception e) when (e is CryptographicException or ArgumentException)   // ArgumentException: no usable PEM key, or a mismatch
         {
@@ -52,11 +52,12 @@ public static class TlsFiles
         try { certificates.ImportFromPemFile(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new ConfigurationException($"{variable} \"{path}\" cannot be read: {e.Message}");
+            throw new ConfigurationException($"{variable} \"{path}\" {FileErrors.Describe(e, path)}");
         }
-        catch (CryptographicException e)
+        catch (CryptographicException)
         {
-            throw new ConfigurationException($"{variable} \"{path}\" is not a valid PEM certificate file: {e.Message}");
+            // Not e.Message: in the binary that is a resource key, not a sentence.
+            throw new ConfigurationException($"{variable} \"{path}\" is not a valid PEM certificate file: a certificate block in it does not decode");
         }
         return certificates;
     }

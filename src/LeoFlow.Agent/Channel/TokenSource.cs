@@ -1,17 +1,33 @@
+using LeoFlow.Agent.Diagnostics;
+
 namespace LeoFlow.Agent.Channel;
 
 /// <summary>
-/// The bearer token: fixed (LEOFLOW_AGENT_TOKEN) or read from a file (LEOFLOW_AGENT_TOKEN_FILE),
-/// re-read whenever the file's timestamp or size changes so a projected, rotated token is picked
-/// up between RPCs.
+/// The bearer token: fixed (LEOFLOW_AGENT_TOKEN) or read from a file (LEOFLOW_AGENT_TOKEN_FILE).
+/// The file is checked before each request: when the file its path resolves to is another one
+/// (the kubelet swaps the ..data symlink of a projected volume) or was rewritten, it is read
+/// again, so a rotated token is picked up between RPCs. A file that turns bad later (empty, not a
+/// regular file, gone) keeps the last good token, with one warning.
 /// </summary>
 public sealed class TokenSource
 {
+    /// <summary>
+    /// The shortest token accepted. Every outgoing text has the token replaced by "[redacted]";
+    /// a token of a character or two would shred every message and still say what it is.
+    /// </summary>
+    public const int MinLength = 8;
+
+    /// <summary>The most of a token file read; a token is a few KiB at most.</summary>
+    public const int MaxFileBytes = 64 * 1024;
+
     private readonly string? _file;
     private readonly Lock _lock = new();
     private string _token;
-    private (DateTime, long) _stamp;
+    private FileStamp? _stamp;
     private volatile string[] _all;
+    private volatile int _version;
+    private IDiagnostics? _diagnostics;
+    private bool _warned;
 
     private TokenSource(string token, string? file)
     {
@@ -22,51 +38,85 @@ public sealed class TokenSource
 
     /// <summary>
     /// Every token this source has handed out (the current one and those rotated away), for
-    /// diagnostics to redact: an old token is as secret as the new one until it expires.
+    /// outgoing texts to redact: an old token is as secret as the new one until it expires.
     /// </summary>
     public IReadOnlyCollection<string> All => _all;
 
+    /// <summary>How often the token changed; a call compares it before and after to know whether a retry would send another token.</summary>
+    public int Version => _version;
+
     public static TokenSource Fixed(string token) => new(token, null);
 
-    /// <exception cref="ConfigurationException">The file cannot be read or is empty.</exception>
+    /// <exception cref="ConfigurationException">The file cannot be read, is not a regular file, is too large, or holds no usable token.</exception>
     public static TokenSource FromFile(string path)
     {
         var source = new TokenSource("", path);
-        try { source.Current(); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ConfigurationException($"LEOFLOW_AGENT_TOKEN_FILE \"{path}\" cannot be read: {e.Message}");
-        }
-        if (source._token.Length == 0) throw new ConfigurationException($"LEOFLOW_AGENT_TOKEN_FILE \"{path}\" is empty");
+        if (source.Read(force: true) is { } problem) throw new ConfigurationException($"LEOFLOW_AGENT_TOKEN_FILE \"{path}\" {problem}");
         return source;
     }
+
+    /// <summary>Why <paramref name="token"/> cannot be used, as words to follow where it came from; null if it can.</summary>
+    public static string? Check(string token) => token.Length == 0 ? "is empty"
+        : token.Length < MinLength ? $"holds a token of {token.Length} character(s): a bearer token needs at least {MinLength}"
+        : null;
+
+    /// <summary>Where a file that went bad after start-up is reported (once, until it is good again).</summary>
+    public void WarnTo(IDiagnostics diagnostics) => _diagnostics = diagnostics;
 
     /// <summary>The token to send now.</summary>
     public string Current()
     {
         if (_file is null) return _token;
-        var info = new FileInfo(_file);
-        var stamp = (info.LastWriteTimeUtc, info.Exists ? info.Length : -1);
         lock (_lock)
         {
-            if (stamp != _stamp)
-            {
-                try
-                {
-                    string text = File.ReadAllText(_file).Trim();
-                    if (text.Length > 0 && text != _token)   // a file caught mid-rotation keeps the last token
-                    {
-                        _token = text;
-                        if (!_all.Contains(text)) _all = [.. _all, text];
-                    }
-                    _stamp = stamp;
-                }
-                catch (Exception e) when (_token.Length > 0 && e is IOException or UnauthorizedAccessException)
-                {
-                    // Mid-rotation (the projected volume swaps a symlink): keep the last token, retry next call.
-                }
-            }
+            Refresh(force: false);
             return _token;
         }
+    }
+
+    /// <summary>
+    /// Reads the file whatever its stamp says (the control plane refused the token: the stamp may
+    /// miss a rewrite within the file system's time resolution). Returns <see cref="Version"/>.
+    /// </summary>
+    public int Reload()
+    {
+        if (_file is null) return _version;
+        lock (_lock)
+        {
+            Refresh(force: true);
+            return _version;
+        }
+    }
+
+    private void Refresh(bool force)
+    {
+        if (Read(force) is not { } problem)
+        {
+            _warned = false;
+            return;
+        }
+        if (_warned) return;
+        _warned = true;
+        _diagnostics?.Warn($"LEOFLOW_AGENT_TOKEN_FILE \"{_file}\" {problem}; the agent keeps sending the last token it read");
+    }
+
+    /// <summary>Reads the file if forced or its stamp changed; what is wrong with it, or null.</summary>
+    private string? Read(bool force)
+    {
+        FileStamp stamp;
+        string? text;
+        try { (stamp, text) = RegularFile.Read(_file!, MaxFileBytes, force ? null : _stamp); }
+        catch (UnreadableFileException e) { return e.Message; }
+        if (text is null) return null;   // the same file, unchanged
+        text = text.Trim();
+        if (Check(text) is { } problem) return problem;   // e.g. caught mid-write: keep the last token, read again next time
+        _stamp = stamp;
+        if (text != _token)
+        {
+            _token = text;
+            if (!_all.Contains(text)) _all = [.. _all, text];
+            _version++;
+        }
+        return null;
     }
 }

@@ -5,8 +5,9 @@ using LeoFlow.Agent.Json;
 namespace LeoFlow.Agent.Diagnostics;
 
 /// <summary>
-/// Writes diagnostics as JSON lines to a stream (stderr in the binary). Every secret (the bearer
-/// token) is replaced by "[redacted]" in every field before writing.
+/// Writes diagnostics as JSON lines to a stream (stderr in the binary). Every field passes through
+/// <see cref="OutgoingText"/> before writing: each secret (the bearer token) is replaced by
+/// "[redacted]", control characters are escaped.
 /// </summary>
 public sealed class JsonDiagnostics : IDiagnostics
 {
@@ -44,10 +45,5 @@ public sealed class JsonDiagnostics : IDiagnostics
         }
     }
 
-    private string Redact(string text)
-    {
-        foreach (var secret in _secrets())
-            if (secret.Length > 0) text = text.Replace(secret, "[redacted]", StringComparison.Ordinal);
-        return text;
-    }
+    private string Redact(string text) => OutgoingText.Clean(text, _secrets());
 }

@@ -1,4 +1,5 @@
 using System.Text;
+using LeoFlow.Agent.Diagnostics;
 using LeoFlow.Agent.Process;
 using Leoflow.Agent.V1;
 
@@ -7,9 +8,10 @@ namespace LeoFlow.Agent.Logs;
 /// <summary>
 /// The task's log as the control plane expects it: stdout lines at INFO and stderr lines at
 /// ERROR, each numbered per stream from 1 and stamped when the agent cut it; the agent's framing
-/// lines on stream "agent", unnumbered.
+/// lines on stream "agent", unnumbered, through <see cref="OutgoingText"/> (they may quote a
+/// server's message). The task's own lines are its output, passed as they are.
 /// </summary>
-public sealed class TaskLog(ILogSink sink) : ILineWriter
+public sealed class TaskLog(ILogSink sink, OutgoingText text) : ILineWriter
 {
     private long _stdout, _stderr;
 
@@ -25,9 +27,9 @@ public sealed class TaskLog(ILogSink sink) : ILineWriter
     public void Flush() => sink.Flush();
 
     /// <summary>A line of the agent's own about the task (start, end, why it failed).</summary>
-    public void Framing(LogLevel level, string text)
+    public void Framing(LogLevel level, string line)
     {
-        sink.Write(new LogEntry(DateTime.UtcNow, level, "agent", 0, Encoding.UTF8.GetBytes(text)));
+        sink.Write(new LogEntry(DateTime.UtcNow, level, "agent", 0, Encoding.UTF8.GetBytes(text.Clean(line))));
         sink.Flush();
     }
 }

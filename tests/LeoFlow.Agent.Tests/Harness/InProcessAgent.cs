@@ -60,8 +60,10 @@ public static class InProcessAgent
         configure?.Invoke(setup);
         var fallback = new MemoryStream();
         var diagnosticsOut = new MemoryStream();
-        var diagnostics = new ObservedDiagnostics(new JsonDiagnostics(diagnosticsOut, [token]), setup.OnDiagnostic);
-        using var connection = AgentChannel.Dial(setup.Channel ?? new ChannelOptions(address, TokenSource.Fixed(setup.Token ?? token), null));
+        var channel = setup.Channel ?? new ChannelOptions(address, TokenSource.Fixed(setup.Token ?? token), null);
+        var diagnostics = new ObservedDiagnostics(new JsonDiagnostics(diagnosticsOut, () => [token, .. channel.Token.All]), setup.OnDiagnostic);
+        channel.Token.WarnTo(diagnostics);
+        using var connection = AgentChannel.Dial(channel);
         var client = connection.Client;
         using var returnValue = ReturnValueFile.Create();
         var sink = new GrpcLogSink(connection, diagnostics, new FallbackLogWriter(fallback),
@@ -75,6 +77,7 @@ public static class InProcessAgent
                 HeartbeatInterval = setup.HeartbeatInterval,
                 BackoffUnit = setup.BackoffUnit,
                 RpcTimeout = setup.RpcTimeout,
+                Token = channel.Token,
             });
         var result = await runner.RunAsync(setup.Termination).WaitAsync(Timeout);
         return new AgentRun(result, Encoding.UTF8.GetString(fallback.ToArray()), Encoding.UTF8.GetString(diagnosticsOut.ToArray()));

@@ -116,6 +116,7 @@ public sealed class BinaryTests
     [InlineData("LEOFLOW_CONTROL_PLANE_ADDR", "ftp://cp:1", "unsupported scheme")]
     [InlineData("LEOFLOW_AGENT_GRACE_PERIOD", "soon", "LEOFLOW_AGENT_GRACE_PERIOD \\\"soon\\\" is invalid")]
     [InlineData("LEOFLOW_AGENT_TLS_CA", "/nonexistent/ca.crt", "LEOFLOW_AGENT_TLS_CA")]
+    [InlineData("LEOFLOW_AGENT_TOKEN", "x", "LEOFLOW_AGENT_TOKEN holds a token of 1 character(s): a bearer token needs at least 8")]
     public async Task BadConfigurationExitsTwoWithOneLine(string name, string value, string expected)
     {
         var env = new Dictionary<string, string?>
@@ -135,6 +136,53 @@ public sealed class BinaryTests
         Assert.Equal("configuration error", json.GetProperty("msg").GetString());
         Assert.Contains(expected, line);
         Assert.Empty(run.Stdout);
+    }
+
+    /// <summary>
+    /// A token or CA file that is missing, a directory, a FIFO (whose open would block for ever)
+    /// or a device (/dev/zero: endless) is one sentence naming it and exit 2, not a hang, a crash,
+    /// or a runtime resource key (the binary has no message texts of the runtime's).
+    /// </summary>
+    [Theory]
+    [InlineData("LEOFLOW_AGENT_TOKEN_FILE", "missing", "does not exist")]
+    [InlineData("LEOFLOW_AGENT_TOKEN_FILE", "directory", "is a directory, not a regular file")]
+    [InlineData("LEOFLOW_AGENT_TOKEN_FILE", "fifo", "is a named pipe (FIFO), not a regular file")]
+    [InlineData("LEOFLOW_AGENT_TOKEN_FILE", "/dev/zero", "is a character device, not a regular file")]
+    [InlineData("LEOFLOW_AGENT_TOKEN_FILE", "huge", "is larger than 64 KiB")]
+    [InlineData("LEOFLOW_AGENT_TLS_CA", "missing", "does not exist")]
+    [InlineData("LEOFLOW_AGENT_TLS_CA", "directory", "is a directory, not a file")]
+    public async Task AnUnusableFileIsOneSentenceNamingItAndExitTwo(string name, string kind, string expected)
+    {
+        using var dir = new TempDirectory();
+        string path = kind switch
+        {
+            "missing" => Path.Join(dir.Path, "absent"),
+            "directory" => dir.Path,
+            "fifo" => Fifo(Path.Join(dir.Path, "token")),
+            "huge" => dir.WriteFile("token", new string('t', 65 * 1024)),
+            _ => kind,
+        };
+        var env = new Dictionary<string, string?>
+        {
+            ["LEOFLOW_CONTROL_PLANE_ADDR"] = "https://127.0.0.1:1",
+            [name] = path,
+        };
+        if (name != "LEOFLOW_AGENT_TOKEN_FILE") env["LEOFLOW_AGENT_TOKEN"] = "token-for-config-tests";
+
+        var run = await AgentProcess.RunAsync(env);
+
+        Assert.Equal(2, run.ExitCode);
+        var line = Assert.Single(StderrLines(run));
+        string error = JsonDocument.Parse(line).RootElement.GetProperty("error").GetString()!;
+        Assert.Equal($"{name} \"{path}\" {expected}", error);
+    }
+
+    private static string Fifo(string path)
+    {
+        using var mkfifo = System.Diagnostics.Process.Start("mkfifo", [path]);
+        mkfifo.WaitForExit();
+        Assert.Equal(0, mkfifo.ExitCode);
+        return path;
     }
 
     [Fact]

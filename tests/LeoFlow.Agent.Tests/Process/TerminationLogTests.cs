@@ -1,4 +1,5 @@
 using System.Text;
+using LeoFlow.Agent.Diagnostics;
 using LeoFlow.Agent.Tests.Harness;
 using LeoFlow.ControlPlane;
 using Leoflow.Agent.V1;
@@ -13,9 +14,9 @@ public sealed class TerminationLogTests
     {
         var diagnostics = new RecordingDiagnostics();
 
-        Assert.Equal("/dev/termination-log", TerminationLog.FromEnvironment(new Dictionary<string, string>(), diagnostics).Path);
-        Assert.Equal("/x/log", TerminationLog.FromEnvironment(new Dictionary<string, string> { ["LEOFLOW_AGENT_TERMINATION_LOG"] = "/x/log" }, diagnostics).Path);
-        Assert.Null(TerminationLog.FromEnvironment(new Dictionary<string, string> { ["LEOFLOW_AGENT_TERMINATION_LOG"] = "" }, diagnostics).Path);
+        Assert.Equal("/dev/termination-log", TerminationLog.FromEnvironment(new Dictionary<string, string>(), new OutgoingText([]), diagnostics).Path);
+        Assert.Equal("/x/log", TerminationLog.FromEnvironment(new Dictionary<string, string> { ["LEOFLOW_AGENT_TERMINATION_LOG"] = "/x/log" }, new OutgoingText([]), diagnostics).Path);
+        Assert.Null(TerminationLog.FromEnvironment(new Dictionary<string, string> { ["LEOFLOW_AGENT_TERMINATION_LOG"] = "" }, new OutgoingText([]), diagnostics).Path);
     }
 
     [Fact]
@@ -23,7 +24,7 @@ public sealed class TerminationLogTests
     {
         using var dir = new TempDirectory();
         string path = Path.Join(dir.Path, "termination-log");
-        var log = new TerminationLog(path, create: false, new RecordingDiagnostics());
+        var log = new TerminationLog(path, create: false, new OutgoingText([]), new RecordingDiagnostics());
 
         log.Write("first");
         Assert.False(File.Exists(path));
@@ -38,7 +39,7 @@ public sealed class TerminationLogTests
     {
         using var dir = new TempDirectory();
         string path = Path.Join(dir.Path, "log");
-        var log = new TerminationLog(path, create: true, new RecordingDiagnostics());
+        var log = new TerminationLog(path, create: true, new OutgoingText([]), new RecordingDiagnostics());
 
         log.Write("exec failed:\nline two\r\nline three\n");
         Assert.Equal("exec failed: line two line three", File.ReadAllText(path));
@@ -53,7 +54,7 @@ public sealed class TerminationLogTests
     public void AnUnwritablePathIsAWarningNotAFailure()
     {
         var diagnostics = new RecordingDiagnostics();
-        var log = new TerminationLog("/nonexistent-dir/termination-log", create: true, diagnostics);
+        var log = new TerminationLog("/nonexistent-dir/termination-log", create: true, new OutgoingText([]), diagnostics);
 
         log.Write("reason");
 

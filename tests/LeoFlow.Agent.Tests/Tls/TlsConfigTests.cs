@@ -16,7 +16,7 @@ public sealed class TlsConfigTests : IDisposable
         var env = new Dictionary<string, string>
         {
             ["LEOFLOW_CONTROL_PLANE_ADDR"] = "https://cp.example:8443",
-            ["LEOFLOW_AGENT_TOKEN"] = "t",
+            ["LEOFLOW_AGENT_TOKEN"] = "test-token",
         };
         foreach (var (name, value) in extra) env[name] = value;
         return env;
@@ -31,8 +31,8 @@ public sealed class TlsConfigTests : IDisposable
 
     public static TheoryData<string, string> BadCaFiles => new()
     {
-        { "missing", "cannot be read" },
-        { "directory", "cannot be read" },
+        { "missing", "does not exist" },
+        { "directory", "is a directory, not a file" },
         { "empty", "holds no PEM certificate" },
         { "not PEM", "holds no PEM certificate" },
         { "key only", "holds no PEM certificate" },
@@ -114,7 +114,7 @@ public sealed class TlsConfigTests : IDisposable
 
         var e = Assert.Throws<ConfigurationException>(() => AgentConfig.FromEnvironment(Env([.. settings.Select(kv => (kv.Key, kv.Value))])));
 
-        Assert.StartsWith($"LEOFLOW_AGENT_TLS_KEY \"{settings["LEOFLOW_AGENT_TLS_KEY"]}\" cannot be read", e.Message);
+        Assert.StartsWith($"LEOFLOW_AGENT_TLS_KEY \"{settings["LEOFLOW_AGENT_TLS_KEY"]}\" does not exist", e.Message);
     }
 
     [Fact]

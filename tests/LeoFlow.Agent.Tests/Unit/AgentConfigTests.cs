@@ -9,7 +9,7 @@ public sealed class AgentConfigTests
         var env = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["LEOFLOW_CONTROL_PLANE_ADDR"] = "leoflow-server:9091",
-            ["LEOFLOW_AGENT_TOKEN"] = "tok",
+            ["LEOFLOW_AGENT_TOKEN"] = "tok-value",
         };
         foreach (var (name, value) in extra) env[name] = value;
         return env;
@@ -18,11 +18,11 @@ public sealed class AgentConfigTests
     [Fact]
     public void TheExecutorsEnvironmentIsEnough()
     {
-        var config = AgentConfig.FromEnvironment(Env(("LEOFLOW_AGENT_TOKEN", " tok\n")));
+        var config = AgentConfig.FromEnvironment(Env(("LEOFLOW_AGENT_TOKEN", " tok-value\n")));
 
         Assert.Equal(new Uri("http://leoflow-server:9091/"), config.Channel.Address);
         Assert.False(config.Channel.UseTls);
-        Assert.Equal("tok", config.Channel.Token.Current());
+        Assert.Equal("tok-value", config.Channel.Token.Current());
         Assert.Null(config.Channel.TrustedCas);
         Assert.Equal(AgentConfig.DefaultGracePeriod, config.GracePeriod);
     }
@@ -125,5 +125,15 @@ public sealed class AgentConfigTests
         var e = Assert.Throws<ConfigurationException>(() => AgentConfig.FromEnvironment(Env(("LEOFLOW_AGENT_GRACE_PERIOD", value))));
         Assert.Contains("LEOFLOW_AGENT_GRACE_PERIOD", e.Message);
         Assert.Contains(value, e.Message);
+    }
+
+    [Theory]
+    [InlineData("x")]
+    [InlineData(" 1234567 ")]
+    public void ATokenShorterThanEightCharactersIsAConfigurationError(string token)
+    {
+        var e = Assert.Throws<ConfigurationException>(() => AgentConfig.FromEnvironment(Env(("LEOFLOW_AGENT_TOKEN", token))));
+
+        Assert.Equal($"LEOFLOW_AGENT_TOKEN holds a token of {token.Trim().Length} character(s): a bearer token needs at least 8", e.Message);
     }
 }

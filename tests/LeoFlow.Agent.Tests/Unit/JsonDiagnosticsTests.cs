@@ -28,7 +28,7 @@ public sealed class JsonDiagnosticsTests
         Assert.Equal(["INFO", "WARN", "ERROR"], lines.Select(l => l.GetProperty("level").GetString()));
         Assert.Equal("registered with the control plane", lines[0].GetProperty("msg").GetString());
         Assert.False(lines[0].TryGetProperty("error", out _));
-        Assert.Equal("Unavailable: connection refused\nsecond line", lines[1].GetProperty("error").GetString());
+        Assert.Equal("Unavailable: connection refused second line", lines[1].GetProperty("error").GetString());   // one line, as every outgoing text
         Assert.Equal("exit \"3\" — ✗ ünïcode", lines[2].GetProperty("error").GetString());
         Assert.All(lines, l => Assert.True(DateTime.TryParse(l.GetProperty("time").GetString(), out _)));
         Assert.All(lines, l => Assert.Equal(["time", "level", "msg"], l.EnumerateObject().Select(p => p.Name).Take(3)));
