@@ -49,7 +49,7 @@ public sealed class ControlPlaneCalls(IDiagnostics diagnostics, TimeSpan timeout
                 diagnostics.Info($"{name} was refused (Unauthenticated) and the token file holds a new token; trying once more with it");
                 continue;
             }
-            if (!ShouldRetry(failure, policy) || cancel.IsCancellationRequested || Backoff.Delay(attempt, backoffUnit) is not { } delay)
+            if (!ShouldRetry(failure, policy) || cancel.IsCancellationRequested || Backoff.Jittered(attempt, backoffUnit) is not { } delay)
                 throw attempt == 1 && !IsBareDeadline(failure) ? failure : Explained(failure, attempt);
             diagnostics.Warn($"{name} failed; retrying in {delay.TotalSeconds:0.###} s (retry {attempt} of {Backoff.MaxAttempts})", Describe(Explained(failure, 1)));
             await Task.Delay(delay).ConfigureAwait(false);

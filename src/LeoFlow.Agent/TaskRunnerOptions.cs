@@ -15,8 +15,15 @@ public sealed record TaskRunnerOptions
     /// <summary>Between heartbeats (the control plane reaps a task after 90 s without one).</summary>
     public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>Longest wait for the log stream to drain at the end.</summary>
-    public TimeSpan LogDrainTimeout { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// Longest wait for the log stream to drain at the end, as long as the control plane keeps
+    /// taking it: 60 s (a stall ends it sooner, LogSinkOptions.DrainStallTimeout). A control plane
+    /// absorbing a fleet's replays after a restart may need more than a few seconds.
+    /// </summary>
+    public TimeSpan LogDrainTimeout { get; init; } = DefaultLogDrainTimeout;
+
+    /// <summary>The cap of <see cref="LogDrainTimeout"/> in the binary: 60 s.</summary>
+    public static readonly TimeSpan DefaultLogDrainTimeout = TimeSpan.FromSeconds(60);
 
     /// <summary>
     /// Deadline of each unary RPC attempt: 10 s. The control plane answers every unary call from

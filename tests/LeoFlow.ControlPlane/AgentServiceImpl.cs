@@ -74,6 +74,8 @@ internal sealed class AgentServiceImpl(ControlPlaneScript script, ControlPlaneRe
                 }
                 if (received == script.StallLogStreamAfterLines)
                     await Task.Delay(Timeout.Infinite, context.CancellationToken);   // until the agent gives up
+                if (script.SlowLogStreamAfterLines > 0 && received > script.SlowLogStreamAfterLines && received % script.SlowLogStreamBatch == 0)
+                    await Task.Delay(1, context.CancellationToken);
             }
         }
         catch (IOException) { /* the client went away; what arrived is recorded */ }

@@ -78,4 +78,19 @@ public sealed class ControlPlaneScript
     /// agent's writes block when HTTP/2 flow control runs out (0: never).
     /// </summary>
     public int StallLogStreamAfterLines { get; set; }
+
+    /// <summary>
+    /// Every StreamLogs call reads slowly once this many lines arrived on it: a pause of about a
+    /// millisecond every <see cref="SlowLogStreamBatch"/> lines, as a busy control plane would (0: never).
+    /// </summary>
+    public int SlowLogStreamAfterLines { get; set; }
+
+    /// <summary>With <see cref="SlowLogStreamAfterLines"/>: lines read between two pauses.</summary>
+    public int SlowLogStreamBatch { get; set; } = 10;
+
+    /// <summary>
+    /// Kestrel's HTTP/2 receive windows (null: Kestrel's 768 KiB a stream; at least 65,535). A small one, like
+    /// grpc-go's 64 KiB, makes the control plane's reading visible to the agent as flow control.
+    /// </summary>
+    public int? StreamWindowBytes { get; set; }
 }

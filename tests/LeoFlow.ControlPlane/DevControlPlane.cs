@@ -46,11 +46,19 @@ public sealed class DevControlPlane : IAsyncDisposable
         var record = new ControlPlaneRecord();
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, l =>
+        builder.WebHost.ConfigureKestrel(k =>
         {
-            l.Protocols = HttpProtocols.Http2;
-            if (certificate is not null) l.UseHttps(Https(certificate, clientCas));
-        }));
+            if (script.StreamWindowBytes is { } window)
+            {
+                k.Limits.Http2.InitialStreamWindowSize = window;
+                k.Limits.Http2.InitialConnectionWindowSize = window;
+            }
+            k.Listen(IPAddress.Loopback, port, l =>
+            {
+                l.Protocols = HttpProtocols.Http2;
+                if (certificate is not null) l.UseHttps(Https(certificate, clientCas));
+            });
+        });
         builder.Services.AddGrpc(o => o.EnableDetailedErrors = true);
         builder.Services.AddSingleton(script);
         builder.Services.AddSingleton(record);

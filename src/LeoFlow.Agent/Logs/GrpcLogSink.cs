@@ -12,12 +12,14 @@ namespace LeoFlow.Agent.Logs;
 /// <see cref="PendingBytes"/> unsent; when it is full, writers wait, so back-pressure reaches the task's
 /// pipes and nothing is dropped. One pump sends whatever is buffered as one write (many frames
 /// per DATA frame) and keeps the last <see cref="LogSinkOptions.ReplayBytes"/> it sent. A broken
-/// stream (also one found broken only at the final half-close) is re-opened on the
-/// <see cref="Backoff"/> schedule and the kept lines go again with the unsent ones; a stream the
-/// control plane refuses, one that never comes back, or one that stalls for
-/// <see cref="LogSinkOptions.StallTimeout"/> hands the kept and every later line to the agent's
-/// stdout instead, with one warning — lines are never silently discarded (docs/protocol.md, "The
-/// log stream").
+/// stream is re-opened on the jittered <see cref="Backoff"/> schedule as soon as it breaks (also
+/// while the task is silent, and when found broken only at the final half-close), and the kept
+/// lines go again with the unsent ones, after one framing line saying which lines the control
+/// plane may now show twice. A stream the control plane refuses, one that never comes back, or
+/// one that stalls for <see cref="LogSinkOptions.StallTimeout"/> hands the kept and every later
+/// line to the agent's stdout instead, with one warning — lines are never silently discarded
+/// (docs/protocol.md, "The log stream"). At the end the sink waits as long as the control plane
+/// keeps taking the log (<see cref="CloseAsync"/>).
 /// </summary>
 public sealed class GrpcLogSink : ILogSink
 {
@@ -42,6 +44,9 @@ public sealed class GrpcLogSink : ILogSink
     private bool _closed;
     private volatile bool _fallbackOnly;
     private long _fallbackLines;
+    private long _fallbackSentBefore;
+    private long _progress;
+    private readonly Action<long> _countProgress;
     private Status? _lastFailure;
     private long _openedAt;
     private int _recentBreaks;
@@ -55,6 +60,7 @@ public sealed class GrpcLogSink : ILogSink
         _diagnostics = diagnostics;
         _fallback = fallback;
         _options = options ?? new LogSinkOptions();
+        _countProgress = bytes => Interlocked.Add(ref _progress, bytes);
         ArgumentOutOfRangeException.ThrowIfNegative(_options.ReplayBytes, "options.ReplayBytes");
         // Kept bytes stay unconsumed in the pipe, so both thresholds sit above the replay window:
         // writers wait with PendingBytes unsent and go on when half of that is sent.
@@ -111,31 +117,58 @@ public sealed class GrpcLogSink : ILogSink
         }
     }
 
-    public async Task CloseAsync(TimeSpan timeout)
+    /// <summary>
+    /// Ends the log: delivers what is buffered, half-closes and waits for the call's end for as
+    /// long as the control plane keeps taking bytes, up to <paramref name="cap"/> in all. It gives
+    /// up on a stall, <see cref="LogSinkOptions.DrainStallTimeout"/> without progress (a write
+    /// completing, or the call ending), and then hands what the control plane may not have received
+    /// to stdout, saying how many of those lines it may have received all the same.
+    /// </summary>
+    public async Task CloseAsync(TimeSpan cap)
     {
         lock (_writeLock)
         {
             _closed = true;
             _pipe.Writer.Complete();
         }
-
-        using var deadline = new CancellationTokenSource(timeout);
         try
         {
-            await _pump.WaitAsync(deadline.Token).ConfigureAwait(false);   // it delivers, half-closes and checks the status
-        }
-        catch (OperationCanceledException)
-        {
-            _diagnostics.Warn($"log stream did not drain within {timeout.TotalSeconds:0.#} s; the rest goes to stdout");
-            GiveUp(null);
-            await _pump.ConfigureAwait(false);   // now only writes what is left to stdout
+            if (await DrainedAsync(cap).ConfigureAwait(false) is { } stalled)
+            {
+                _diagnostics.Warn($"log stream did not drain: {stalled}; the lines it may not have received go to stdout");
+                GiveUp(null);
+            }
+            await _pump.ConfigureAwait(false);   // after GiveUp it only writes what is left to stdout
         }
         finally
         {
             _call?.Dispose();
         }
         if (_fallbackLines > 0)
-            _diagnostics.Warn($"{_fallbackLines} task log lines were written to the agent's stdout instead of the control plane");
+            _diagnostics.Warn(_fallbackSentBefore == 0
+                ? $"{_fallbackLines} task log lines were written to the agent's stdout instead of the control plane"
+                : $"{_fallbackLines} task log lines were written to the agent's stdout; {_fallbackSentBefore} of them had been sent on the log stream and may have reached the control plane as well");
+    }
+
+    /// <summary>Null once the pump is done; else why it was given up (a stall, or the cap).</summary>
+    private async Task<string?> DrainedAsync(TimeSpan cap)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        long seen = Volatile.Read(ref _progress);
+        while (true)
+        {
+            var left = cap - clock.Elapsed;
+            if (left <= TimeSpan.Zero) return $"the control plane was still taking it after {cap.TotalSeconds:0.#} s";
+            try
+            {
+                await _pump.WaitAsync(left < _options.DrainStallTimeout ? left : _options.DrainStallTimeout).ConfigureAwait(false);
+                return null;
+            }
+            catch (TimeoutException) { /* not done yet: was there progress? */ }
+            long now = Volatile.Read(ref _progress);
+            if (now == seen && clock.Elapsed < cap) return $"the control plane took nothing for {_options.DrainStallTimeout.TotalSeconds:0.#} s";
+            seen = now;
+        }
     }
 
     /// <summary>
@@ -146,16 +179,28 @@ public sealed class GrpcLogSink : ILogSink
     private async Task PumpAsync()
     {
         var reader = _pipe.Reader;
-        long sent = 0;
+        long sent = 0, resend = 0;
         try
         {
             while (true)
             {
-                var result = await reader.ReadAsync().ConfigureAwait(false);
+                if (await ReadAsync(reader).ConfigureAwait(false) is not { } result)
+                {
+                    // Re-open the broken stream now; the kept lines, still in the pipe, go on it with the next batch.
+                    await DeliverAsync(ReadOnlySequence<byte>.Empty, 0).ConfigureAwait(false);
+                    resend = Math.Max(resend, sent);
+                    sent = 0;
+                    continue;
+                }
                 var buffer = result.Buffer;
+                if (resend > 0 && _call is { } reopened)
+                {
+                    await ExplainResendAsync(reopened, buffer.Slice(0, Math.Min(resend, buffer.Length))).ConfigureAwait(false);
+                    resend = 0;
+                }
                 bool delivered = await DeliverAsync(buffer, sent).ConfigureAwait(false)
                     && (!result.IsCompleted || await FinishAsync(buffer).ConfigureAwait(false));
-                if (!delivered) FallbackAll(buffer);
+                if (!delivered) FallbackAll(buffer, Math.Max(Math.Max(sent, _written), resend));
                 if (result.IsCompleted) break;
                 var keep = delivered ? ReplayStart(buffer) : buffer.End;
                 reader.AdvanceTo(keep, buffer.End);
@@ -174,21 +219,44 @@ public sealed class GrpcLogSink : ILogSink
     }
 
     /// <summary>
+    /// The next batch of new lines, or null when the current call ended first while the task was
+    /// silent (the control plane went away): then the stream is re-opened now, not at the task's
+    /// next line.
+    /// </summary>
+    private async ValueTask<ReadResult?> ReadAsync(PipeReader reader)
+    {
+        if (_fallbackOnly || _call is not { } call) return await reader.ReadAsync().ConfigureAwait(false);
+        try { return await reader.ReadAsync(call.EndedToken).ConfigureAwait(false); }
+        catch (OperationCanceledException) when (call.EndedToken.IsCancellationRequested)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Bytes of the current batch that may have gone out on some call (the resend's framing line, the stdout hand-off).</summary>
+    private long _written;
+
+    /// <summary>
     /// Sends the part of <paramref name="buffer"/> after <paramref name="sent"/> on the current
     /// call, or all of it on a re-opened one, as often as the Backoff schedule allows. False: give
     /// the buffer to stdout.
     /// </summary>
     private async Task<bool> DeliverAsync(ReadOnlySequence<byte> buffer, long sent)
     {
+        _written = sent;
         while (!_fallbackOnly)
         {
             if (_call is null)
             {
                 if (!await ConnectAsync(opening: false).ConfigureAwait(false)) break;
+                await ExplainResendAsync(_call!, buffer.Slice(0, _written)).ConfigureAwait(false);   // a failure shows in the next write
                 sent = 0;   // the new call has had nothing: the kept lines go again
             }
             var call = _call!;
-            if (await TryWriteAsync(call, buffer.Slice(sent)).ConfigureAwait(false)) return true;
+            bool wrote = await TryWriteAsync(call, buffer.Slice(sent)).ConfigureAwait(false);
+            _written = buffer.Length;   // also when the write failed: part of it may have gone out
+            if (wrote) return true;
+
             if (_fallbackOnly) break;
             if (await DropBrokenCallAsync(call, "log stream broke; re-opening it and sending the unsent lines again").ConfigureAwait(false))
                 await PauseAfterBreakAsync().ConfigureAwait(false);
@@ -205,7 +273,7 @@ public sealed class GrpcLogSink : ILogSink
     private async Task PauseAfterBreakAsync()
     {
         if (System.Diagnostics.Stopwatch.GetElapsedTime(_openedAt) > HealthyStream) _recentBreaks = 0;
-        if (Backoff.Delay(++_recentBreaks, _options.BackoffUnit) is not { } delay)
+        if (Backoff.Jittered(++_recentBreaks, _options.BackoffUnit) is not { } delay)
         {
             GiveUp($"the log stream broke {_recentBreaks - 1} times in a row");
             return;
@@ -243,7 +311,7 @@ public sealed class GrpcLogSink : ILogSink
         try
         {
             if (call.Ended) return false;
-            if (!frames.IsEmpty) await call.WriteAsync(frames, stall.Token).ConfigureAwait(false);
+            if (!frames.IsEmpty) await call.WriteAsync(frames, _countProgress, stall.Token).ConfigureAwait(false);
             return true;
         }
         catch (Exception e) when (e is IOException or HttpRequestException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
@@ -294,7 +362,7 @@ public sealed class GrpcLogSink : ILogSink
             _lastFailure = status;
             call.Dispose();
             if (!IsTransient(status)) { GiveUp(Describe(status)); break; }
-            if (Backoff.Delay(attempt, _options.BackoffUnit) is not { } delay)
+            if (Backoff.Jittered(attempt, _options.BackoffUnit) is not { } delay)
             {
                 // Unreachable from the start fails the run, and OpenAsync says why; later on, the log goes to stdout.
                 GiveUp(opening ? null : Describe(status));
@@ -348,11 +416,35 @@ public sealed class GrpcLogSink : ILogSink
             _diagnostics.Warn("log stream unavailable; task log lines go to the agent's stdout instead", cause);
     }
 
-    /// <summary>Every line of the buffer to stdout: also the kept ones, which the control plane may not have read.</summary>
-    private void FallbackAll(ReadOnlySequence<byte> frames)
+    /// <summary>
+    /// Every line of the buffer to stdout: also the first <paramref name="sentBefore"/> bytes'
+    /// worth, which went out on a log stream but may not have been read.
+    /// </summary>
+    private void FallbackAll(ReadOnlySequence<byte> frames, long sentBefore)
     {
+        _fallbackSentBefore += LogFrame.Read(frames.Slice(0, Math.Min(sentBefore, frames.Length))).Count;
         foreach (var line in LogFrame.Read(frames)) Fallback(line);
     }
+
+    /// <summary>
+    /// Before lines already sent go again on a re-opened call, one framing line says which: the
+    /// control plane appends what it receives, so a reader would otherwise see them twice with no
+    /// explanation.
+    /// </summary>
+    private async Task ExplainResendAsync(LogStreamCall call, ReadOnlySequence<byte> resent)
+    {
+        if (resent.IsEmpty) return;
+        var lines = LogFrame.Read(resent);
+        string ranges = string.Join(", ", lines.Where(l => l.LineNumber > 0).GroupBy(l => l.Stream)
+            .Select(g => $"{g.Key} {g.Min(l => l.LineNumber)}–{g.Max(l => l.LineNumber)}"));
+        string text = $"↻ log stream re-opened: the last {lines.Count} lines sent before it broke are sent again"
+            + (ranges.Length > 0 ? $" ({ranges})" : "") + " and may appear twice";
+        var entry = new LogEntry(DateTime.UtcNow, LogLevel.Info, "agent", 0, System.Text.Encoding.UTF8.GetBytes(text));
+        var frame = new ArrayBufferWriter<byte>();
+        LogFrame.Write(entry, frame);
+        await TryWriteAsync(call, new ReadOnlySequence<byte>(frame.WrittenMemory)).ConfigureAwait(false);
+    }
+
 
     private void Fallback(LogLine line)
     {

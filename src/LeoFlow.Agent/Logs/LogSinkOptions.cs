@@ -9,6 +9,13 @@ public sealed record LogSinkOptions
     /// <summary>How long one open may take before it counts as failed (the connect timeout, plus TLS).</summary>
     public TimeSpan OpenTimeout { get; init; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// At the end of the task, the drain gives up after this long without progress (a write
+    /// completing, or the call ending): the control plane stopped taking the log. While it
+    /// progresses the drain goes on, up to the lifecycle's cap (TaskRunnerOptions.LogDrainTimeout).
+    /// </summary>
+    public TimeSpan DrainStallTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>A write blocked this long means the control plane stopped reading: lines go to stdout.</summary>
     public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(60);
 

@@ -22,6 +22,7 @@ internal sealed class LogStreamCall : IDisposable
     private readonly TaskCompletionSource<Stream> _body = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _endOfBody = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _abort = new();
+    private readonly CancellationTokenSource _ended = new();
     private readonly Task<HttpResponseMessage> _response;
     private readonly Task<Status> _status;
 
@@ -30,7 +31,16 @@ internal sealed class LogStreamCall : IDisposable
         var request = GrpcHttp.Request(address, "StreamLogs", new BodyContent(_body, _endOfBody.Task));
         _response = http.SendAsync(request, _abort.Token);
         _status = ReadStatusAsync();
+        _status.ContinueWith(static (_, ended) => ((CancellationTokenSource)ended!).Cancel(), _ended,
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
+
+    /// <summary>
+    /// Cancelled once the call has ended, which the server never does while the log is open (a
+    /// reset, a restart, the connection gone): the sink re-opens at once, not at the next line.
+    /// Like the abort source it is left to the collector, as the sink may drop the call meanwhile.
+    /// </summary>
+    public CancellationToken EndedToken => _ended.Token;
 
     /// <summary>Starts the call; its headers go out as soon as the connection allows.</summary>
     public static LogStreamCall Start(HttpMessageInvoker http, Uri address) => new(http, address);
@@ -51,12 +61,19 @@ internal sealed class LogStreamCall : IDisposable
     /// </summary>
     public bool Ended => _status.IsCompleted;
 
-    /// <summary>Sends whole frames and flushes them.</summary>
-    public async Task WriteAsync(ReadOnlySequence<byte> frames, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends whole frames and flushes them; <paramref name="progress"/> hears of each block that
+    /// left (HTTP/2 flow control lets a block go only as the control plane reads).
+    /// </summary>
+    public async Task WriteAsync(ReadOnlySequence<byte> frames, Action<long> progress, CancellationToken cancellationToken)
     {
         var body = await _body.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _abort.Token);
-        foreach (var segment in frames) await body.WriteAsync(segment, linked.Token).ConfigureAwait(false);
+        foreach (var segment in frames)
+        {
+            await body.WriteAsync(segment, linked.Token).ConfigureAwait(false);
+            progress(segment.Length);
+        }
         await body.FlushAsync(linked.Token).ConfigureAwait(false);
     }
 

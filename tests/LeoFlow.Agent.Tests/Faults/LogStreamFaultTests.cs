@@ -28,6 +28,78 @@ public sealed class LogStreamFaultTests
         Assert.Empty(run.FallbackOutput);   // all of it reached the control plane, duplicates of the resent lines allowed
         Assert.Contains("log stream broke; re-opening it", run.Diagnostics);
         Assert.StartsWith("✓ task succeeded in ", plane.Record.Lines[^1].Message);
+        // The lines sent again are announced once, before them, so a reader of the log knows why they repeat.
+        var resent = Assert.Single(plane.Record.Lines, l => l.Stream == "agent" && l.Message.StartsWith("↻ log stream re-opened: ", StringComparison.Ordinal));
+        Assert.True(System.Text.RegularExpressions.Regex.IsMatch(resent.Message, @"^↻ log stream re-opened: the last \d+ lines sent before it broke are sent again \(stdout \d+–\d+\) and may appear twice$"),
+            resent.Message + " | " + run.Diagnostics);
+    }
+
+    /// <summary>A stream that breaks while the task is silent is re-opened then, not at the task's next line.</summary>
+    [Fact]
+    public async Task AStreamBrokenWhileTheTaskIsSilentIsReopenedWithoutWaitingForALine()
+    {
+        using var dir = new TempDirectory();
+        string flag = Path.Join(dir.Path, "go");
+        var script = Tasks.Bash($"echo one; while [ ! -e '{flag}' ]; do sleep 0.05; done; echo two");
+        script.BreakLogStreamAfterLines = 2;   // "▸ task started" and "one"
+        await using var plane = await DevControlPlane.StartAsync(script);
+
+        var agent = InProcessAgent.RunAsync(Ports.Http(plane.Port), script.Token);
+        await RunWaits.UntilAsync(plane.Record.WhenCalledAsync("StreamLogs", 2), agent, "the log stream was re-opened while the task printed nothing");
+        await File.WriteAllTextAsync(flag, "");
+        var run = await agent;
+
+        Assert.True(run.Result.Succeeded, run.Result.Error + run.Diagnostics);
+        Assert.Equal(["one", "two"], plane.Record.Messages("stdout").Distinct());
+        Assert.Empty(run.FallbackOutput);
+    }
+
+    /// <summary>
+    /// A control plane that reads the end of the log slowly (more than the old fixed 5 s) but
+    /// steadily gets all of it: the drain waits for as long as it makes progress.
+    /// </summary>
+    [Fact]
+    public async Task AControlPlaneSlowButTakingTheLogAtTheEndGetsEveryLine()
+    {
+        // 6,000 lines of about 200 bytes: all buffered by the agent at once; the last 5,000 are read
+        // at a line a millisecond at most, over 5 s. The 64 KiB window keeps what the control plane
+        // holds unread (which the agent cannot see) to some 300 lines, well under the stall time.
+        const int lines = 6000;
+        var script = Tasks.Bash($$"""awk 'BEGIN { pad = sprintf("%0190d", 0); for (i = 1; i <= {{lines}}; i++) print i " " pad }'""");
+        script.SlowLogStreamAfterLines = 1000;
+        script.SlowLogStreamBatch = 1;
+        script.StreamWindowBytes = 65_535;   // grpc-go's starting window: the control plane's reading shows as flow control
+        await using var plane = await DevControlPlane.StartAsync(script);
+
+        var run = await InProcessAgent.RunAsync(plane);
+
+        Assert.True(run.Result.Succeeded, run.Result.Error + run.Diagnostics);
+        Assert.True(run.FallbackOutput.Length == 0, run.Diagnostics);
+        Assert.Empty(TaskOutput.Missing(lines, run.FallbackOutput, plane.Record));
+        Assert.Equal(lines, plane.Record.Messages("stdout").Count());
+        Assert.DoesNotContain("did not drain", run.Diagnostics);
+    }
+
+    /// <summary>
+    /// A control plane that stops taking the log at the end gets no more waiting than the stall
+    /// time; what goes to stdout instead is counted truthfully: those lines had been sent, and may
+    /// have arrived.
+    /// </summary>
+    [Fact]
+    public async Task AControlPlaneThatStopsTakingTheLogAtTheEndGetsATruthfulStdoutHandOff()
+    {
+        const int lines = 3000;
+        var script = Tasks.Bash($"seq 1 {lines}");
+        script.StallLogStreamAfterLines = 1000;
+        await using var plane = await DevControlPlane.StartAsync(script);
+
+        var run = await InProcessAgent.RunAsync(plane, s => s.DrainStallTimeout = TimeSpan.FromSeconds(1));
+
+        Assert.True(run.Result.Succeeded, run.Result.Error + run.Diagnostics);
+        Assert.Empty(TaskOutput.Missing(lines, run.FallbackOutput, plane.Record));
+        Assert.Contains("log stream did not drain: the control plane took nothing for 1 s", run.Diagnostics);
+        Assert.Matches(@"\d+ task log lines were written to the agent's stdout; \d+ of them had been sent on the log stream and may have reached the control plane as well", run.Diagnostics);
+        Assert.DoesNotContain("instead of the control plane", run.Diagnostics);
     }
 
     [Fact]

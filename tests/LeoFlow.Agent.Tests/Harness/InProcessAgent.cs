@@ -20,6 +20,8 @@ public sealed class RunSetup
     public TimeSpan BackoffUnit { get; set; } = TimeSpan.FromMilliseconds(20);
     public TimeSpan RpcTimeout { get; set; } = TaskRunnerOptions.DefaultRpcTimeout;
     public TimeSpan StallTimeout { get; set; } = new LogSinkOptions().StallTimeout;
+    public TimeSpan DrainStallTimeout { get; set; } = new LogSinkOptions().DrainStallTimeout;
+    public TimeSpan? LogDrainTimeout { get; set; }
     public Termination Termination { get; } = new();
 
     /// <summary>How to dial the control plane (TLS settings, token file); null: plaintext or TLS as the plane is, fixed token.</summary>
@@ -67,7 +69,7 @@ public static class InProcessAgent
         var client = connection.Client;
         using var returnValue = ReturnValueFile.Create();
         var sink = new GrpcLogSink(connection, diagnostics, new FallbackLogWriter(fallback),
-            new LogSinkOptions { BackoffUnit = setup.BackoffUnit, StallTimeout = setup.StallTimeout });
+            new LogSinkOptions { BackoffUnit = setup.BackoffUnit, StallTimeout = setup.StallTimeout, DrainStallTimeout = setup.DrainStallTimeout });
         var runner = new TaskRunner(client, Runners.OwnChildren(setup.GracePeriod), sink, returnValue, diagnostics,
             new TaskRunnerOptions
             {
@@ -78,6 +80,7 @@ public static class InProcessAgent
                 BackoffUnit = setup.BackoffUnit,
                 RpcTimeout = setup.RpcTimeout,
                 Token = channel.Token,
+                LogDrainTimeout = setup.LogDrainTimeout ?? TaskRunnerOptions.DefaultLogDrainTimeout,
             });
         var result = await runner.RunAsync(setup.Termination).WaitAsync(Timeout);
         return new AgentRun(result, Encoding.UTF8.GetString(fallback.ToArray()), Encoding.UTF8.GetString(diagnosticsOut.ToArray()));
