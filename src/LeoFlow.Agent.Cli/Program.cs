@@ -5,6 +5,7 @@ using LeoFlow.Agent.Channel;
 using LeoFlow.Agent.Cli;
 using LeoFlow.Agent.Diagnostics;
 using LeoFlow.Agent.Logs;
+using LeoFlow.Agent.Output;
 using LeoFlow.Agent.Process;
 
 // leoflow-agent: environment and arguments in, the wired lifecycle run once, an exit code out.
@@ -13,7 +14,7 @@ using LeoFlow.Agent.Process;
 Spawner.EnsureStandardDescriptors();
 return args switch
 {
-    [] => await RunAgentAsync(),
+    [] => await RunAndFinishAsync(),
     ["--version" or "version"] => Commands.Version(json: false),
     ["version", "--json"] or ["--version", "--json"] => Commands.Version(json: true),
     ["--help" or "-h" or "help"] => Commands.Help(),
@@ -22,11 +23,20 @@ return args switch
     _ => Commands.Usage($"unexpected arguments: {string.Join(' ', args)}"),
 };
 
+// The agent's stdout and stderr never block it (a pipe nobody reads): what they could not take
+// is said at the end, and the exit waits at most StandardStreams.ExitTimeout for them.
+static async Task<int> RunAndFinishAsync()
+{
+    int code = await RunAgentAsync();
+    StandardStreams.Finish(new JsonDiagnostics(StandardStreams.Stderr, []));
+    return code;
+}
+
 static async Task<int> RunAgentAsync()
 {
     var env = new Dictionary<string, string>(StringComparer.Ordinal);
     foreach (DictionaryEntry e in Environment.GetEnvironmentVariables()) env[(string)e.Key] = (string?)e.Value ?? "";
-    var stderr = Console.OpenStandardError();
+    var stderr = StandardStreams.Stderr;
 
     AgentConfig config;
     try { config = AgentConfig.FromEnvironment(env); }
