@@ -23,12 +23,14 @@ public sealed class PosixCommandRunner : ICommandRunner
     private readonly ChildReaper _reaper;
     private readonly TimeSpan _gracePeriod;
     private readonly IOomKillCounter _oomKills;
+    private readonly SignalForwarder? _forwarder;
 
-    internal PosixCommandRunner(ChildReaper reaper, TimeSpan gracePeriod, IOomKillCounter oomKills)
+    internal PosixCommandRunner(ChildReaper reaper, TimeSpan gracePeriod, IOomKillCounter oomKills, SignalForwarder? forwarder = null)
     {
         _reaper = reaper;
         _gracePeriod = gracePeriod;
         _oomKills = oomKills;
+        _forwarder = forwarder;
     }
 
     /// <summary>A runner that reaps only its own children (for hosts that spawn other processes too).</summary>
@@ -52,6 +54,7 @@ public sealed class PosixCommandRunner : ICommandRunner
         try
         {
             using var stop = new GroupStop(child.Pid, _gracePeriod);
+            using var forwarding = _forwarder?.Track(child.Pid);
             using (terminate.Register(stop.Begin))
             {
                 status = await child.Status.ConfigureAwait(false);
