@@ -46,6 +46,8 @@ public sealed class PosixCommandRunner : ICommandRunner
         Spawner.Child child;
         try { child = Spawner.Spawn(_reaper, path, spec.Argv, spec.Environment); }
         catch (SpawnException e) { return StartFailure(path, e); }
+        // Before anything the task prints can be seen: a signal sent after that reaches it.
+        using var forwarding = _forwarder?.Track(child.Pid);
 
         var writer = new TrackedWriter(output);
         var pipes = Task.WhenAll(Pump(child.Stdout, OutputStream.Stdout, writer), Pump(child.Stderr, OutputStream.Stderr, writer));
@@ -54,7 +56,6 @@ public sealed class PosixCommandRunner : ICommandRunner
         try
         {
             using var stop = new GroupStop(child.Pid, _gracePeriod);
-            using var forwarding = _forwarder?.Track(child.Pid);
             using (terminate.Register(stop.Begin))
             {
                 status = await child.Status.ConfigureAwait(false);

@@ -5,7 +5,7 @@ namespace LeoFlow.Agent.Process;
 /// SIGUSR2: a supervisor's request meant for the task, such as "reopen your logs"), as tini and
 /// dumb-init do. The runner says which group is running; between tasks there is none.
 /// </summary>
-public sealed class SignalForwarder
+internal sealed class SignalForwarder
 {
     private int _group;
 
