@@ -5,6 +5,7 @@ using LeoFlow.Agent.Channel;
 using LeoFlow.Agent.Cli;
 using LeoFlow.Agent.Diagnostics;
 using LeoFlow.Agent.Logs;
+using LeoFlow.Agent.Output;
 using LeoFlow.Agent.Process;
 
 // leoflow-agent: environment and arguments in, the wired lifecycle run once, an exit code out.
@@ -13,7 +14,7 @@ using LeoFlow.Agent.Process;
 Spawner.EnsureStandardDescriptors();
 return args switch
 {
-    [] => await RunAgentAsync(),
+    [] => await RunAndFinishAsync(),
     ["--version" or "version"] => Commands.Version(json: false),
     ["version", "--json"] or ["--version", "--json"] => Commands.Version(json: true),
     ["--help" or "-h" or "help"] => Commands.Help(),
@@ -22,11 +23,20 @@ return args switch
     _ => Commands.Usage($"unexpected arguments: {string.Join(' ', args)}"),
 };
 
+// The agent's stdout and stderr never block it (a pipe nobody reads): what they could not take
+// is said at the end, and the exit waits at most StandardStreams.ExitTimeout for them.
+static async Task<int> RunAndFinishAsync()
+{
+    int code = await RunAgentAsync();
+    StandardStreams.Finish(new JsonDiagnostics(StandardStreams.Stderr, []));
+    return code;
+}
+
 static async Task<int> RunAgentAsync()
 {
     var env = new Dictionary<string, string>(StringComparer.Ordinal);
     foreach (DictionaryEntry e in Environment.GetEnvironmentVariables()) env[(string)e.Key] = (string?)e.Value ?? "";
-    var stderr = Console.OpenStandardError();
+    var stderr = StandardStreams.Stderr;
 
     AgentConfig config;
     try { config = AgentConfig.FromEnvironment(env); }
@@ -45,9 +55,18 @@ static async Task<int> RunAgentAsync()
     diagnostics.Info($"control plane {config.Channel.Describe()}");
     foreach (var warning in config.Warnings) diagnostics.Warn(warning);
 
+    // Signals a supervisor sends (docs/protocol.md, "Heartbeats and termination"): none kills the
+    // agent on the spot, whether it is PID 1 or runs under tini, dumb-init or a shell. SIGTERM,
+    // SIGINT, SIGHUP and SIGQUIT are requests to stop: the task is stopped and FAILED reported.
+    // SIGUSR1 and SIGUSR2 are meant for the task: passed on to its process group.
     using var termination = new Termination();
-    using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; termination.Request("terminated by SIGTERM"); });
-    using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; termination.Request("terminated by SIGINT"); });
+    var forwarder = new SignalForwarder();
+    using var sigterm = OnSignal(PosixSignal.SIGTERM, () => termination.Request("terminated by SIGTERM"));
+    using var sigint = OnSignal(PosixSignal.SIGINT, () => termination.Request("terminated by SIGINT"));
+    using var sighup = OnSignal(PosixSignal.SIGHUP, () => termination.Request("terminated by SIGHUP"));
+    using var sigquit = OnSignal(PosixSignal.SIGQUIT, () => termination.Request("terminated by SIGQUIT"));
+    using var sigusr1 = OnSignal((PosixSignal)Native.SIGUSR1, () => Forward(forwarder, Native.SIGUSR1, diagnostics));
+    using var sigusr2 = OnSignal((PosixSignal)Native.SIGUSR2, () => Forward(forwarder, Native.SIGUSR2, diagnostics));
 
     using var connection = AgentChannel.Dial(config.Channel);
     ReturnValueFile returnValue;
@@ -61,7 +80,7 @@ static async Task<int> RunAgentAsync()
     using var returnValueCleanup = returnValue;
     var runner = new TaskRunner(
         connection.Client,
-        new PosixCommandRunner(new ChildReaper(reapOrphans: true), config.GracePeriod, CgroupOomKills.ForCurrentProcess()),
+        new PosixCommandRunner(new ChildReaper(reapOrphans: true), config.GracePeriod, CgroupOomKills.ForCurrentProcess(), forwarder),
         new GrpcLogSink(connection, diagnostics, FallbackLogWriter.StandardOutput),
         returnValue,
         diagnostics,
@@ -81,6 +100,15 @@ static async Task<int> RunAgentAsync()
         terminationLog.Write(result.Error ?? "task failed");
     }
     return result.Succeeded ? 0 : 1;
+}
+
+// The signal's default action (ending the agent) is cancelled: the handler decides.
+static PosixSignalRegistration OnSignal(PosixSignal signal, Action handle) =>
+    PosixSignalRegistration.Create(signal, c => { c.Cancel = true; handle(); });
+
+static void Forward(SignalForwarder forwarder, int signal, IDiagnostics diagnostics)
+{
+    if (!forwarder.Forward(signal)) diagnostics.Info($"{Native.SignalName(signal)} received while no task runs; ignored");
 }
 
 static string Hostname()

@@ -2,7 +2,8 @@ namespace LeoFlow.Agent;
 
 /// <summary>
 /// A request to stop the task, with the reason shown to the user. The first request wins: a
-/// SIGTERM, the control plane (heartbeat should_terminate) or the task's execution timeout.
+/// stop signal (SIGTERM, SIGINT, SIGHUP, SIGQUIT), the control plane (heartbeat should_terminate)
+/// or the task's execution timeout.
 /// Only the task is stopped by it; the agent's last RPCs run on their own deadlines.
 /// </summary>
 public sealed class Termination : IDisposable

@@ -105,11 +105,16 @@ internal static class GrpcHttp
         // Also under GrpcResponseHandler's reading of it, which names the reset's code.
         _ when Reset(e) is { } reset => new Status(StatusCode.Unavailable, Describe(reset), e),
         RpcException rpc => rpc.Status,   // the channel's own reading of the failure (TLS, connect timeout)
-        HttpRequestException or IOException => new Status(StatusCode.Unavailable, e.Message, e),
+        // In words, never the runtime's message (a resource key in the binary); the debug
+        // exception carries the same words, so a description does not add the key back.
+        HttpRequestException http => Transport(TransportWords.Describe(http), new HttpRequestException(http.HttpRequestError, TransportWords.Describe(http), http, http.StatusCode)),
+        IOException => Transport(TransportWords.Describe(e), new IOException(TransportWords.Describe(e), e)),
         // The connection went away under the call.
-        InvalidOperationException or ObjectDisposedException => new Status(StatusCode.Unavailable, e.Message, e),
+        InvalidOperationException or ObjectDisposedException => Transport(TransportWords.Describe(e), new IOException(TransportWords.Describe(e), e)),
         _ => null,
     };
+
+    private static Status Transport(string detail, Exception debug) => new(StatusCode.Unavailable, detail, debug);
 
     /// <summary>The code's name as gRPC spells it ("Unavailable"), without reflection over the enum.</summary>
     public static string Name(StatusCode code) => code switch

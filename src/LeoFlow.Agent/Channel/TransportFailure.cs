@@ -7,6 +7,9 @@ namespace LeoFlow.Agent.Channel;
 /// <summary>A failed connection explained: one sentence, and whether another attempt could help.</summary>
 internal sealed record TransportFailure(string Reason, bool Permanent)
 {
+    /// <summary>The status the call fails with: Unavailable, or Internal for an answer the agent cannot read.</summary>
+    public Grpc.Core.StatusCode Code { get; init; } = Grpc.Core.StatusCode.Unavailable;
+
     /// <summary>
     /// What went wrong, if it is a failure this agent can name: a refused server certificate, a
     /// TLS handshake that failed for a known reason, or a server that hung up before answering
@@ -22,6 +25,10 @@ internal sealed record TransportFailure(string Reason, bool Permanent)
         string at = address.Authority;
         if (e.HttpRequestError == HttpRequestError.SecureConnectionError && tls is not null)
             return tls.LastCertificateFailure is { } refused ? new(refused, true) : Handshake(e, at, tls, clientCertificate);
+        // The server spoke HTTP/2 but its answer cannot be read: another attempt gets the same
+        // answer, so it is Internal (not retried), as gRPC reads a malformed response.
+        if (TransportWords.UnreadableAnswer(e))
+            return new($"the control plane at {at} sent {TransportWords.UnreadableAnswerReason}", false) { Code = Grpc.Core.StatusCode.Internal };
         if (!HungUp(e)) return null;
         // Restarting, most likely. The bare "HTTP/2 connection could not be established" would
         // become Internal, which is not retried; the others are Unavailable already.

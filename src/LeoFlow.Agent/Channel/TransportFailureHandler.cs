@@ -29,7 +29,7 @@ internal sealed class TransportFailureHandler(Uri address, TlsHandshakeObserver?
         {
             // The debug exception carries the same sentence, so that descriptions do not repeat the transport's.
             Exception debug = failure.Permanent ? new ChannelSecurityException(failure.Reason, e) : new HttpRequestException(e.HttpRequestError, failure.Reason, e);
-            throw new RpcException(new Status(StatusCode.Unavailable, failure.Reason, debug));
+            throw new RpcException(new Status(failure.Code, failure.Reason, debug));
         }
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested && e.InnerException is TimeoutException)
         {

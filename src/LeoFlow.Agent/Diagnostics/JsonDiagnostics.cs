@@ -38,9 +38,11 @@ public sealed class JsonDiagnostics : IDiagnostics
             Redact(message),
             error is null ? null : Redact(error));
         byte[] json = JsonSerializer.SerializeToUtf8Bytes(entry, AgentJsonContext.Relaxed.DiagnosticEntry);
+        byte[] line = [.. json, (byte)'\n'];
         lock (_lock)
         {
-            try { _output.Write(json); _output.WriteByte((byte)'\n'); _output.Flush(); }
+            // One write per line: stderr in the binary is a NonBlockingOutput, which keeps or drops each write whole.
+            try { _output.Write(line); _output.Flush(); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { /* stderr is gone or not writable (EBADF): diagnostics are best effort by nature */ }
         }
     }

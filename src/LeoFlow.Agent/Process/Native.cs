@@ -12,7 +12,7 @@ internal static unsafe partial class Native
 {
     private const string Libc = "libc";
 
-    public const int SIGINT = 2, SIGKILL = 9, SIGTERM = 15;
+    public const int SIGHUP = 1, SIGINT = 2, SIGQUIT = 3, SIGKILL = 9, SIGUSR1 = 10, SIGUSR2 = 12, SIGTERM = 15;
     public const int EPERM = 1, ENOENT = 2, ESRCH = 3, EINTR = 4, ECHILD = 10, EACCES = 13, ENOTDIR = 20, EISDIR = 21, ENAMETOOLONG = 36, ELOOP = 40;
     public const int O_RDONLY = 0, O_RDWR = 2, O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000;
     public const int SEEK_SET = 0, SEEK_END = 2;
@@ -83,7 +83,8 @@ internal static unsafe partial class Native
     public static string SignalName(int signal) => signal switch
     {
         1 => "SIGHUP", 2 => "SIGINT", 3 => "SIGQUIT", 4 => "SIGILL", 6 => "SIGABRT", 7 => "SIGBUS",
-        8 => "SIGFPE", 9 => "SIGKILL", 11 => "SIGSEGV", 13 => "SIGPIPE", 14 => "SIGALRM", 15 => "SIGTERM",
+        8 => "SIGFPE", 9 => "SIGKILL", 10 => "SIGUSR1", 11 => "SIGSEGV", 12 => "SIGUSR2", 13 => "SIGPIPE", 14 => "SIGALRM",
+        15 => "SIGTERM",
         _ => "signal " + signal,
     };
 }

@@ -23,12 +23,14 @@ public sealed class PosixCommandRunner : ICommandRunner
     private readonly ChildReaper _reaper;
     private readonly TimeSpan _gracePeriod;
     private readonly IOomKillCounter _oomKills;
+    private readonly SignalForwarder? _forwarder;
 
-    internal PosixCommandRunner(ChildReaper reaper, TimeSpan gracePeriod, IOomKillCounter oomKills)
+    internal PosixCommandRunner(ChildReaper reaper, TimeSpan gracePeriod, IOomKillCounter oomKills, SignalForwarder? forwarder = null)
     {
         _reaper = reaper;
         _gracePeriod = gracePeriod;
         _oomKills = oomKills;
+        _forwarder = forwarder;
     }
 
     public async Task<ProcessExit> RunAsync(ProcessSpec spec, ILineWriter output, CancellationToken terminate)
@@ -41,6 +43,8 @@ public sealed class PosixCommandRunner : ICommandRunner
         Spawner.Child child;
         try { child = Spawner.Spawn(_reaper, path, spec.Argv, spec.Environment); }
         catch (SpawnException e) { return StartFailure(path, e); }
+        // Before anything the task prints can be seen: a signal sent after that reaches it.
+        using var forwarding = _forwarder?.Track(child.Pid);
 
         var writer = new TrackedWriter(output);
         var pipes = Task.WhenAll(Pump(child.Stdout, OutputStream.Stdout, writer), Pump(child.Stderr, OutputStream.Stderr, writer));

@@ -32,6 +32,47 @@ public sealed class AgentSignalTests
         Assert.Contains("terminated by SIGTERM", run.Stderr);
     }
 
+    /// <summary>Requests to stop from a supervisor (tini, dumb-init, a shell) when the agent is not PID 1: like SIGTERM.</summary>
+    [Theory]
+    [InlineData(Native.SIGHUP, "SIGHUP")]
+    [InlineData(Native.SIGQUIT, "SIGQUIT")]
+    public async Task SighupAndSigquitStopTheTaskAndTheAgentReportsFailed(int signal, string name)
+    {
+        await using var plane = await DevControlPlane.StartAsync(Bash("trap 'echo got TERM; exit 0' TERM; echo ready; sleep 300 & wait"));
+        var ready = ControlPlaneLines.WaitForAsync(plane.Record, "stdout", "ready");
+        using var agent = AgentProcess.Start(AgentProcess.EnvironmentFor(plane));
+
+        await ready;
+        Assert.Equal(0, Native.kill(agent.Id, signal));
+        var run = await AgentProcess.WaitAsync(agent);
+
+        Assert.True(run.ExitCode == 1, run.Stderr);
+        var final = await plane.Record.FinalState;
+        Assert.Equal(TaskState.Failed, final.State);
+        Assert.Equal("terminated by " + name, final.ErrorMessage);
+        Assert.Contains(plane.Record.Lines, l => l is { Stream: "stdout", Message: "got TERM" });
+        Assert.Matches($@"^✗ task failed \(exit 0\) in \S+: terminated by {name}$", plane.Record.Lines[^1].Message);
+    }
+
+    /// <summary>SIGUSR1 and SIGUSR2 are for the task (reopen logs, dump state): passed on, and the task carries on.</summary>
+    [Theory]
+    [InlineData(Native.SIGUSR1, "USR1")]
+    [InlineData(Native.SIGUSR2, "USR2")]
+    public async Task SigusrIsForwardedToTheTaskAndTheAgentCarriesOn(int signal, string name)
+    {
+        await using var plane = await DevControlPlane.StartAsync(Bash($"trap 'echo got {name}; exit 0' {name}; echo ready; sleep 300 & wait"));
+        var ready = ControlPlaneLines.WaitForAsync(plane.Record, "stdout", "ready");
+        using var agent = AgentProcess.Start(AgentProcess.EnvironmentFor(plane));
+
+        await ready;
+        Assert.Equal(0, Native.kill(agent.Id, signal));
+        var run = await AgentProcess.WaitAsync(agent);
+
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Assert.Equal(TaskState.Success, (await plane.Record.FinalState).State);
+        Assert.Contains(plane.Record.Lines, l => l.Stream == "stdout" && l.Message == "got " + name);
+    }
+
     [Fact]
     public async Task TaskIgnoringSigtermIsKilledAfterTheGracePeriod()
     {
