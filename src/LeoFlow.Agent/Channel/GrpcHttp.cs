@@ -109,7 +109,8 @@ internal static class GrpcHttp
         // exception carries the same words, so a description does not add the key back.
         HttpRequestException http => Transport(TransportWords.Describe(http), new HttpRequestException(http.HttpRequestError, TransportWords.Describe(http), http, http.StatusCode)),
         IOException => Transport(TransportWords.Describe(e), new IOException(TransportWords.Describe(e), e)),
-        // The connection went away under the call.
+        // The connection went away under the call (a write into a dead socket can surface as a bare ENOTCONN).
+        System.Net.Sockets.SocketException => Transport(TransportWords.Describe(e), new IOException(TransportWords.Describe(e), e)),
         InvalidOperationException or ObjectDisposedException => Transport(TransportWords.Describe(e), new IOException(TransportWords.Describe(e), e)),
         _ => null,
     };

@@ -16,7 +16,7 @@ internal static class TransportWords
         string what = e switch
         {
             HttpRequestException http => Describe(http),
-            IOException => "the connection to the control plane broke",
+            IOException or System.Net.Sockets.SocketException => "the connection to the control plane broke",
             ObjectDisposedException or InvalidOperationException => "the connection to the control plane was closed under the call",
             _ => "the call to the control plane failed",
         };
