@@ -3,7 +3,8 @@
 #   bench/run.sh           full mode (a few minutes on a 2-core machine)
 #   bench/run.sh --quick   every benchmark at small sizes, well under two minutes (CI; no pass/fail on figures)
 #   bench/run.sh [--quick] --out FILE   write the report elsewhere
-#   profiling: --only size,startup,lifecycle,throughput,idle   --lines N   --agent-env NAME=VALUE (agent only; repeatable)
+#   profiling: --only size,startup,lifecycle,throughput,idle,fleet   --lines N   --fleet N (agents, default 100)
+#              --agent-env NAME=VALUE (agent only; repeatable)
 # Expects dist/linux-x64/leoflow-agent (./build.sh publish) and the .NET SDK. Builds the bench driver
 # (bench/LeoFlow.Bench) and the same agent code for the JIT (src/LeoFlow.Agent.Cli, Release) itself.
 # Exit code: 0 when every measurement was taken, 1 when one failed (e.g. lines lost), 2 on bad usage.
@@ -19,9 +20,9 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --quick) mode=(--quick) ;;
     --out) [ $# -ge 2 ] || { echo "bench/run.sh: --out needs a file" >&2; exit 2; }; out=$2; shift ;;
-    --only|--lines|--agent-env)
+    --only|--lines|--fleet|--agent-env)
       [ $# -ge 2 ] || { echo "bench/run.sh: $1 needs a value" >&2; exit 2; }; pass+=("$1" "$2"); shift ;;
-    *) echo "usage: bench/run.sh [--quick] [--out FILE] [--only LIST] [--lines N] [--agent-env NAME=VALUE]..." >&2; exit 2 ;;
+    *) echo "usage: bench/run.sh [--quick] [--out FILE] [--only LIST] [--lines N] [--fleet N] [--agent-env NAME=VALUE]..." >&2; exit 2 ;;
   esac
   shift
 done

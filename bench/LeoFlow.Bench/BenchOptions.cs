@@ -11,7 +11,7 @@ internal sealed record BenchOptions
     public required string Output { get; init; }
     public required string Commit { get; init; }
 
-    /// <summary>Benchmarks to run (size, startup, lifecycle, throughput, idle); empty: all.</summary>
+    /// <summary>Benchmarks to run (size, startup, lifecycle, throughput, idle, fleet); empty: all.</summary>
     public IReadOnlySet<string> Only { get; init; } = new HashSet<string>();
 
     /// <summary>Extra variables for the agent only (e.g. DOTNET_GCgen0size to try a GC setting), quoted in the report.</summary>
@@ -29,6 +29,12 @@ internal sealed record BenchOptions
     public int ThroughputRuns => Quick ? 3 : 7;
     public int DevPlaneThroughputRuns => Quick ? 2 : 5;
     public int IdleRuns => Quick ? 2 : 3;
+
+    /// <summary>Agents in the fleet benchmark (--fleet N).</summary>
+    public int FleetAgents => FleetOverride ?? (Quick ? 20 : 100);
+
+    /// <summary>--fleet: another fleet size.</summary>
+    public int? FleetOverride { get; init; }
     public TimeSpan IdleWindow => Quick ? TimeSpan.FromSeconds(2) : TimeSpan.FromSeconds(10);
 
     /// <summary>Bytes per task log line, the newline included.</summary>

@@ -19,8 +19,12 @@ internal sealed class Child : IDisposable
     private readonly Task _sampler;
     private long _peakRssKib, _cpuTicks;
 
-    private Child(System.Diagnostics.Process process, long execTimestamp, bool samplePeakRss)
+    private readonly int _stdoutLimit;
+    private readonly StringBuilder _stderrText = new();
+
+    private Child(System.Diagnostics.Process process, long execTimestamp, bool samplePeakRss, int stdoutLimit)
     {
+        _stdoutLimit = stdoutLimit;
         _process = process;
         ExecTimestamp = execTimestamp;
         Pid = process.Id;
@@ -47,7 +51,8 @@ internal sealed class Child : IDisposable
 
     public double ExecToExitMs => Stopwatch.GetElapsedTime(ExecTimestamp, ExitTimestamp).TotalMilliseconds;
 
-    public static Child Start(string file, IEnumerable<string> args, IReadOnlyDictionary<string, string> environment, bool samplePeakRss = false)
+    /// <param name="stdoutLimit">How much of stdout and of stderr <see cref="Stdout"/> and <see cref="Stderr"/> keep (chars).</param>
+    public static Child Start(string file, IEnumerable<string> args, IReadOnlyDictionary<string, string> environment, bool samplePeakRss = false, int stdoutLimit = 4096)
     {
         var start = new ProcessStartInfo(file)
         {
@@ -62,7 +67,7 @@ internal sealed class Child : IDisposable
         var process = new System.Diagnostics.Process { StartInfo = start };
         long exec = Stopwatch.GetTimestamp();
         process.Start();
-        return new Child(process, exec, samplePeakRss);
+        return new Child(process, exec, samplePeakRss, stdoutLimit);
     }
 
     /// <summary>utime+stime (ticks) as of the last <see cref="SampleFinal"/>; 0 when never sampled.</summary>
@@ -101,8 +106,11 @@ internal sealed class Child : IDisposable
         if (ExitCode != 0) throw new BenchException($"{what} exited with {ExitCode}; output: {Tail}");
     }
 
-    /// <summary>The first 4 KiB of stdout, for the short reference commands whose answer is their output.</summary>
+    /// <summary>The start of stdout (4 KiB unless asked for more), for the commands whose answer is their output.</summary>
     public string Stdout { get { lock (_tail) return _stdoutText.ToString(); } }
+
+    /// <summary>The start of stderr, as much as of stdout (the agent's JSON diagnostics).</summary>
+    public string Stderr { get { lock (_tail) return _stderrText.ToString(); } }
 
     private async Task DrainAsync(StreamReader reader)
     {
@@ -114,7 +122,8 @@ internal sealed class Child : IDisposable
             {
                 _tail.Append(buffer, 0, n);
                 if (_tail.Length > 4096) _tail.Remove(0, _tail.Length - 4096);
-                if (reader == _process.StandardOutput && _stdoutText.Length < 4096) _stdoutText.Append(buffer, 0, n);
+                if (reader == _process.StandardOutput && _stdoutText.Length < _stdoutLimit) _stdoutText.Append(buffer, 0, n);
+                if (reader == _process.StandardError && _stderrText.Length < _stdoutLimit) _stderrText.Append(buffer, 0, n);
             }
         }
     }

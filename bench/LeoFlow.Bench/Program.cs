@@ -9,7 +9,7 @@ var options = Parse(args);
 if (options is null)
 {
     Console.Error.WriteLine("usage: LeoFlow.Bench --repo DIR --agent BIN [--agent-arm64 BIN] [--jit BIN] --out FILE --commit TEXT [--quick]\n" +
-        "       [--only size,startup,lifecycle,throughput,idle] [--lines N] [--agent-env NAME=VALUE]...");
+        "       [--only size,startup,lifecycle,throughput,idle,fleet] [--lines N] [--fleet N] [--agent-env NAME=VALUE]...");
     return 2;
 }
 
@@ -23,6 +23,7 @@ await Step("startup", "start-up", () => StartupBench.RunAsync(options, sink, rep
 await Step("lifecycle", "lifecycle overhead", () => LifecycleBench.RunAsync(options, report));
 await Step("throughput", "log throughput and peak RSS", () => ThroughputBench.RunAsync(options, sink, report));
 await Step("idle", "idle CPU", () => IdleBench.RunAsync(options, sink, report));
+await Step("fleet", "a fleet of agents", () => FleetBench.RunAsync(options, report));
 
 string loadAtEnd = string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
 string markdown = MarkdownWriter.Render(options, report, machine, wall.Elapsed, loadAtEnd);
@@ -56,7 +57,7 @@ static BenchOptions? Parse(string[] args)
 {
     string? repo = null, agent = null, arm64 = null, jit = null, output = null, commit = null;
     bool quick = false;
-    int? lines = null;
+    int? lines = null, fleet = null;
     var only = new HashSet<string>(StringComparer.Ordinal);
     var agentEnv = new Dictionary<string, string>(StringComparer.Ordinal);
     for (int i = 0; i < args.Length; i++)
@@ -73,6 +74,7 @@ static BenchOptions? Parse(string[] args)
             case "--commit": commit = Next(); break;
             case "--only" when Next() is { } names: only.UnionWith(names.Split(',', StringSplitOptions.RemoveEmptyEntries)); break;
             case "--lines" when int.TryParse(Next(), out int n) && n > 0: lines = n; break;
+            case "--fleet" when int.TryParse(Next(), out int f) && f > 0: fleet = f; break;
             case "--agent-env" when Next() is { } pair && pair.IndexOf('=') > 0: agentEnv[pair[..pair.IndexOf('=')]] = pair[(pair.IndexOf('=') + 1)..]; break;
             default: return null;
         }
@@ -90,5 +92,6 @@ static BenchOptions? Parse(string[] args)
         Only = only,
         AgentEnvironment = agentEnv,
         LinesOverride = lines,
+        FleetOverride = fleet,
     };
 }

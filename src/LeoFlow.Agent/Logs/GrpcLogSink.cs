@@ -314,7 +314,8 @@ public sealed class GrpcLogSink : ILogSink
             if (!frames.IsEmpty) await call.WriteAsync(frames, _countProgress, stall.Token).ConfigureAwait(false);
             return true;
         }
-        catch (Exception e) when (e is IOException or HttpRequestException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+        // A connection gone mid-write can also surface as a bare SocketException (ENOTCONN).
+        catch (Exception e) when (e is IOException or HttpRequestException or System.Net.Sockets.SocketException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
         {
             if (stall.IsCancellationRequested && !_shutdown.IsCancellationRequested)
                 GiveUp($"the control plane stopped reading for {_options.StallTimeout.TotalSeconds:0} s");
