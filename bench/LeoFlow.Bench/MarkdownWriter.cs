@@ -55,7 +55,7 @@ internal static class MarkdownWriter
         md.AppendLine();
         md.AppendLine("## Re-running one benchmark, profiling");
         md.AppendLine();
-        md.AppendLine("- `bench/run.sh --only startup,throughput --lines 200000 --out /tmp/b.md` runs some benchmarks at another size (size, startup, lifecycle, throughput, idle).");
+        md.AppendLine("- `bench/run.sh --only startup,throughput --lines 200000 --out /tmp/b.md` runs some benchmarks at another size (size, startup, lifecycle, throughput, idle, fleet; `--fleet N` for another fleet size).");
         md.AppendLine("- `bench/run.sh --only throughput --agent-env DOTNET_GCgen0size=100000` gives the agent alone a runtime setting (hex for DOTNET_GC*); the commands above then show it.");
         md.AppendLine("- CPU profile: `perf record -F 15000 -g -o /tmp/perf.data -- dotnet bench/LeoFlow.Bench/bin/Release/net10.0/LeoFlow.Bench.dll --repo . --commit x --agent dist/linux-x64/leoflow-agent --only startup --out /tmp/b.md`,");
         md.AppendLine("  then `perf report -i /tmp/perf.data --pid <agent pids> --children`: perf reads the symbols from leoflow-agent.dbg beside the binary (its .gnu_debuglink); `perf script -F comm,pid,sym` tells the agent's pids apart.");
