@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Text.Json;
+using LeoFlow.Agent.Channel;
 using LeoFlow.Agent.Json;
 
 namespace LeoFlow.Agent.Cli;
@@ -82,7 +83,7 @@ internal static class Commands
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             TryDelete(temp);
-            return Fail($"installing to {target}: {e.Message}");
+            return Fail($"installing to {target}: {FileErrors.DescribeWrite(e)}");
         }
         Console.Out.WriteLine($"installed {target}");
         return 0;

@@ -49,7 +49,7 @@ internal sealed class TerminationLog
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            _diagnostics.Warn($"cannot write the termination log {Path}", e.Message);
+            _diagnostics.Warn($"cannot write the termination log {Path}", Channel.FileErrors.DescribeWrite(e));
         }
     }
 

@@ -21,6 +21,16 @@ internal static class FileErrors
         _ => "cannot be read: " + Marshal.GetPInvokeErrorMessage(errno),   // strerror's text, which the binary keeps
     };
 
+    /// <summary>Why a file could not be written or moved into place, for a runtime file API's exception.</summary>
+    public static string DescribeWrite(Exception e) => e switch
+    {
+        UnauthorizedAccessException => "permission denied",
+        DirectoryNotFoundException => "its directory does not exist",
+        PathTooLongException => "the path is too long",
+        IOException { HResult: > 0 and < 4096 } io => Marshal.GetPInvokeErrorMessage(io.HResult),   // the errno, in strerror's words
+        _ => "the write failed",
+    };
+
     /// <summary>For the exception of a runtime file API that read <paramref name="path"/>.</summary>
     public static string Describe(Exception e, string path) => e switch
     {

@@ -261,6 +261,7 @@ public sealed class BinaryTests
         var line = Assert.Single(StderrLines(run));
         Assert.StartsWith("leoflow-agent: install: ", line);
         Assert.Contains(expected, line);
+        NoResourceKeys(line);
     }
 
     /// <summary>The binary is built with UseSystemResourceKeys: runtime messages there can be bare keys, never the agent's.</summary>
@@ -269,6 +270,7 @@ public sealed class BinaryTests
         Assert.DoesNotContain("IO_", text);
         Assert.DoesNotContain("NotFound", text);
         Assert.DoesNotContain("LineNumber", text);
+        Assert.DoesNotMatch("[A-Za-z]+_[A-Za-z]+_", text.Replace("LEOFLOW_", "", StringComparison.Ordinal));
     }
 
     [Fact]
