@@ -58,6 +58,7 @@ internal sealed class AgentServiceImpl(ControlPlaneScript script, ControlPlaneRe
     {
         await EnterAsync(nameof(StreamLogs), context);
         int stream = Interlocked.Increment(ref record._streams);
+        record.CurrentLogStream = context.GetHttpContext();
         int received = 0;
         try
         {

@@ -107,6 +107,9 @@ public sealed class ControlPlaneRecord
         }
     }
 
+    /// <summary>The HTTP context of the StreamLogs call that came last (a hook may reset it, as a failing proxy would).</summary>
+    public Microsoft.AspNetCore.Http.HttpContext? CurrentLogStream { get; internal set; }
+
     internal int _heartbeats;
     internal int _streams;
 

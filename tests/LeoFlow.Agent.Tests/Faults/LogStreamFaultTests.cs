@@ -55,6 +55,35 @@ public sealed class LogStreamFaultTests
     }
 
     /// <summary>
+    /// A stream that breaks while the agent is busy retrying a unary call is re-opened during that
+    /// call: the plane holds the retry until the second StreamLogs arrives, which it never would
+    /// if the agent re-opened only at its next log line (none is written before the spec arrives).
+    /// </summary>
+    [Fact]
+    public async Task AStreamBrokenDuringARetriedCallIsReopenedWithinIt()
+    {
+        var script = Tasks.Bash("echo after");
+        int calls = 0;
+        script.Before("GetTaskSpec", async (record, cancel) =>
+        {
+            if (Interlocked.Increment(ref calls) == 1)
+            {
+                record.CurrentLogStream?.Abort();   // RST_STREAM on the open log stream
+                throw new Grpc.Core.RpcException(new Grpc.Core.Status(Grpc.Core.StatusCode.Unavailable, "restarting"));
+            }
+            await record.WhenCalledAsync("StreamLogs", 2, cancel).WaitAsync(Tasks.Timeout, cancel);
+        });
+        await using var plane = await DevControlPlane.StartAsync(script);
+
+        var run = await InProcessAgent.RunAsync(plane, s => s.RpcTimeout = Tasks.Timeout);
+
+        Assert.True(run.Result.Succeeded, run.Result.Error + run.Diagnostics);
+        Assert.Equal(2, calls);
+        Assert.Equal(["after"], plane.Record.Messages("stdout"));
+        Assert.Equal(2, plane.Record.LogStreams);
+    }
+
+    /// <summary>
     /// A control plane that reads the end of the log slowly (more than the old fixed 5 s) but
     /// steadily gets all of it: the drain waits for as long as it makes progress.
     /// </summary>
