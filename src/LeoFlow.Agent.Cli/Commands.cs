@@ -1,4 +1,3 @@
-using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using LeoFlow.Agent.Channel;
@@ -9,8 +8,8 @@ namespace LeoFlow.Agent.Cli;
 /// <summary>The subcommands besides running a task: version, help, install.</summary>
 internal static class Commands
 {
-    public static string AgentVersion => Metadata("Version") ?? "dev";
-    private static string Commit => Metadata("Commit") ?? "unknown";
+    public static string AgentVersion => BuildInfo.Version.Length > 0 ? BuildInfo.Version : "dev";
+    private static string Commit => BuildInfo.Commit.Length > 0 ? BuildInfo.Commit : "unknown";
 
     public static int Version(bool json)
     {
@@ -99,12 +98,5 @@ internal static class Commands
     {
         Console.Error.WriteLine($"leoflow-agent: install: {message}");
         return 1;
-    }
-
-    private static string? Metadata(string key)
-    {
-        foreach (var a in typeof(Commands).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>())
-            if (a.Key == key) return a.Value;
-        return null;
     }
 }
