@@ -28,10 +28,9 @@ public static class TlsFiles
         X509Certificate2 leaf;
         try
         {
-            using var ephemeral = X509Certificate2.CreateFromPemFile(certPath, keyPath);
-            // Through PKCS#12 so that the key is a persisted one, as SslStream wants for a client
-            // certificate on every platform, not an ephemeral object tied to this instance.
-            leaf = X509CertificateLoader.LoadPkcs12(ephemeral.Export(X509ContentType.Pkcs12), null);
+            // On Linux SslStream hands this key to OpenSSL as it is: no PKCS#12 round trip to a
+            // persisted key (which Windows needs), so no PKCS#12 code in the binary either.
+            leaf = X509Certificate2.CreateFromPemFile(certPath, keyPath);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
