@@ -1,5 +1,4 @@
 using LeoFlow.Agent.Diagnostics;
-using Microsoft.Win32.SafeHandles;
 
 namespace LeoFlow.Agent.Output;
 
@@ -24,16 +23,10 @@ internal static class StandardStreams
 
     /// <summary>
     /// The descriptor itself, not Console's stream: Console serialises all its writes on one lock,
-    /// so a stdout nobody reads would block stderr too.
+    /// so a stdout nobody reads would block stderr too. A descriptor that is not open is nowhere
+    /// to say anything: its writes fail and are dropped (NonBlockingOutput counts them).
     /// </summary>
-    private static Stream Descriptor(int fd)
-    {
-        try { return new FileStream(new SafeFileHandle(fd, ownsHandle: false), FileAccess.Write, bufferSize: 0); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
-        {
-            return Stream.Null;   // not a descriptor that can be written: nothing could be said there anyway
-        }
-    }
+    private static Stream Descriptor(int fd) => new DescriptorStream(fd);
 
     /// <summary>Says once what could not be written (on stderr, if it takes it), then waits for both streams within <see cref="ExitTimeout"/>.</summary>
     public static void Finish(IDiagnostics diagnostics)

@@ -6,14 +6,15 @@ namespace LeoFlow.Agent.Process;
 /// The few libc calls the runner needs that System.Diagnostics.Process does not offer: spawning
 /// into a new session with /dev/null as stdin and default signal dispositions, signalling a
 /// process group, and waiting for any child (PID-1 reaping); and reading a small file without
-/// blocking (Channel/RegularFile). Source-generated, so AOT-safe.
+/// blocking (Channel/RegularFile); writing the agent's own stdout and stderr at the descriptor's
+/// offset (Output/DescriptorStream). Source-generated, so AOT-safe.
 /// </summary>
 internal static unsafe partial class Native
 {
     private const string Libc = "libc";
 
     public const int SIGHUP = 1, SIGINT = 2, SIGQUIT = 3, SIGKILL = 9, SIGUSR1 = 10, SIGUSR2 = 12, SIGTERM = 15;
-    public const int EPERM = 1, ENOENT = 2, ESRCH = 3, EINTR = 4, ECHILD = 10, EACCES = 13, ENOTDIR = 20, EISDIR = 21, ENAMETOOLONG = 36, ELOOP = 40;
+    public const int EPERM = 1, ENOENT = 2, ESRCH = 3, EINTR = 4, ECHILD = 10, EAGAIN = 11, EACCES = 13, ENOTDIR = 20, EISDIR = 21, ENAMETOOLONG = 36, ELOOP = 40;
     public const int O_RDONLY = 0, O_RDWR = 2, O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000;
     public const int SEEK_SET = 0, SEEK_END = 2;
     public const int F_GETFD = 1;
@@ -21,6 +22,7 @@ internal static unsafe partial class Native
     public const uint STATX_BASIC_STATS = 0x7ff;
     public const int S_IFMT = 0xF000, S_IFIFO = 0x1000, S_IFCHR = 0x2000, S_IFDIR = 0x4000, S_IFBLK = 0x6000, S_IFREG = 0x8000, S_IFSOCK = 0xC000;
     public const int PR_SET_CHILD_SUBREAPER = 36;
+    public const short POLLOUT = 4;
 
     // glibc's posix_spawn flags (spawn.h). POSIX_SPAWN_SETSID needs glibc 2.26.
     public const short POSIX_SPAWN_SETSIGDEF = 0x04, POSIX_SPAWN_SETSIGMASK = 0x08, POSIX_SPAWN_SETSID = 0x80;
@@ -35,6 +37,8 @@ internal static unsafe partial class Native
     [LibraryImport(Libc, SetLastError = true)] public static partial int fcntl(int fd, int cmd);
     [LibraryImport(Libc, SetLastError = true)] public static partial long lseek(int fd, long offset, int whence);
     [LibraryImport(Libc, SetLastError = true)] public static partial nint read(int fd, byte* buffer, nuint count);
+    [LibraryImport(Libc, SetLastError = true)] public static partial nint write(int fd, byte* buffer, nuint count);
+    [LibraryImport(Libc, SetLastError = true)] public static partial int poll(PollFd* fds, nuint count, int timeout);
     [LibraryImport(Libc, SetLastError = true)] public static partial byte* mkdtemp(byte* template);
     [LibraryImport(Libc, SetLastError = true)] public static partial int statx(int dirfd, byte* path, int flags, uint mask, Statx* result);
     [LibraryImport(Libc, SetLastError = true)] public static partial int kill(int pid, int sig);
@@ -71,6 +75,14 @@ internal static unsafe partial class Native
         [FieldOffset(120)] public uint ModifiedNanoseconds;
         [FieldOffset(136)] public uint DeviceMajor;
         [FieldOffset(140)] public uint DeviceMinor;
+    }
+
+    /// <summary>struct pollfd (poll.h).</summary>
+    public struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short Revents;
     }
 
     /// <summary>Decodes a wait status into the shell's convention: the exit code, or 128+N for signal N.</summary>

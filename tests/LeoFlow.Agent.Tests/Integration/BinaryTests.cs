@@ -326,4 +326,32 @@ public sealed class BinaryTests
             Assert.DoesNotContain("'p'", text);
         }
     }
+
+    [Fact]
+    public async Task StdoutAndStderrSentToOneFileKeepEveryLine()
+    {
+        // `leoflow-agent >agent.log 2>&1`: both descriptors share one file offset. Written at
+        // offsets of their own (pwrite), each stream overwrote the other's lines.
+        var script = Tasks.Bash("for i in $(seq 1 200); do echo \"out $i\"; echo \"err $i\" >&2; done");
+        script.Unimplemented.Add("StreamLogs");   // the task log goes to the agent's stdout, its diagnostics to stderr
+        await using var plane = await DevControlPlane.StartAsync(script);
+        using var dir = new TempDirectory();
+        string log = Path.Join(dir.Path, "agent.log");
+        var env = AgentProcess.EnvironmentFor(plane);
+        env["AGENT_LOG"] = log;
+
+        using var process = AgentProcess.StartWrapped(env, "bash", "-c", "exec \"$1\" >\"$AGENT_LOG\" 2>&1", "bash");
+        var run = await AgentProcess.WaitAsync(process);
+
+        Assert.Equal(0, run.ExitCode);
+        var lines = File.ReadAllLines(log);
+        for (int i = 1; i <= 200; i++)
+        {
+            Assert.Contains($"[stdout INFO] out {i}", lines);
+            Assert.Contains($"[stderr ERROR] err {i}", lines);
+        }
+        var diagnostics = lines.Where(l => !l.StartsWith('[')).ToArray();
+        Assert.Contains(diagnostics, l => l.Contains("log stream unavailable", StringComparison.Ordinal));
+        Assert.All(diagnostics, l => JsonDocument.Parse(l).Dispose());   // whole lines, none cut into by the other stream
+    }
 }
