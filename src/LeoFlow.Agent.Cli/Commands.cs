@@ -1,7 +1,9 @@
 using System.Runtime.InteropServices;
+using System.Text;
 using System.Text.Json;
 using LeoFlow.Agent.Channel;
 using LeoFlow.Agent.Json;
+using LeoFlow.Agent.Output;
 
 namespace LeoFlow.Agent.Cli;
 
@@ -14,15 +16,15 @@ internal static class Commands
     public static int Version(bool json)
     {
         var info = new VersionInfo(AgentVersion, Commit, RuntimeInformation.RuntimeIdentifier);
-        Console.Out.WriteLine(json
+        Print(1, (json
             ? JsonSerializer.Serialize(info, AgentJsonContext.Relaxed.VersionInfo)
-            : $"leoflow-agent {info.Version} (commit {info.Commit}, {info.Runtime})");
+            : $"leoflow-agent {info.Version} (commit {info.Commit}, {info.Runtime})") + "\n");
         return 0;
     }
 
     public static int Help()
     {
-        Console.Out.Write("""
+        Print(1, """
             leoflow-agent: runs one LeoFlow task inside its container, configured by environment.
 
             Usage:
@@ -52,7 +54,7 @@ internal static class Commands
 
     public static int Usage(string error)
     {
-        Console.Error.WriteLine($"leoflow-agent: {error} (see leoflow-agent --help)");
+        Print(2, $"leoflow-agent: {error} (see leoflow-agent --help)\n");
         return 2;
     }
 
@@ -84,7 +86,7 @@ internal static class Commands
             TryDelete(temp);
             return Fail($"installing to {target}: {FileErrors.DescribeWrite(e)}");
         }
-        Console.Out.WriteLine($"installed {target}");
+        Print(1, $"installed {target}\n");
         return 0;
     }
 
@@ -96,7 +98,18 @@ internal static class Commands
 
     private static int Fail(string message)
     {
-        Console.Error.WriteLine($"leoflow-agent: install: {message}");
+        Print(2, $"leoflow-agent: install: {message}\n");
         return 1;
+    }
+
+    /// <summary>
+    /// A command's output, straight to the descriptor (Output/DescriptorStream): Console would
+    /// bring its terminal handling into the binary for these few lines (about 40 KB). A broken
+    /// descriptor loses them.
+    /// </summary>
+    private static void Print(int fd, string text)
+    {
+        try { new DescriptorStream(fd).Write(Encoding.UTF8.GetBytes(text)); }
+        catch (IOException) { /* nobody to tell */ }
     }
 }
