@@ -1,4 +1,4 @@
 namespace LeoFlow.Bench;
 
-/// <summary>A target of design.md §4 and whether this run met it (null: not measured).</summary>
+/// <summary>A target of the project's and whether this run met it (null: not measured).</summary>
 internal sealed record Target(string What, string Goal, string Measured, bool? Met);
