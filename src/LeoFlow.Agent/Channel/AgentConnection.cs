@@ -30,7 +30,7 @@ public sealed class AgentConnection : IDisposable
             // The agent sends nothing compressed and asks for nothing compressed.
             CompressionProviders = [],
         });
-        Client = new AgentService.AgentServiceClient(_channel);
+        Client = AgentService.AgentServiceClient.For(_channel);
     }
 
     public AgentService.AgentServiceClient Client { get; }

@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using Grpc.Core;
+using Grpc.Net.Client;
 
 namespace Leoflow.Agent.V1;
 
@@ -8,6 +9,17 @@ public static partial class AgentService
     public partial class AgentServiceClient
     {
         private UnaryCalls? _calls;
+
+        /// <summary>
+        /// A client whose unary calls go straight to the channel's invoker: without the interceptor
+        /// ClientBase puts in front of it, which applies a host override these calls never have
+        /// and would cost a generic virtual call of its own on the first call.
+        /// </summary>
+        internal static AgentServiceClient For(GrpcChannel channel)
+        {
+            var invoker = channel.CreateCallInvoker();
+            return new AgentServiceClient(invoker) { _calls = new UnaryCalls(invoker) };
+        }
 
         /// <summary>
         /// What the generated methods of this class call: a member named <c>CallInvoker</c> hides
