@@ -62,7 +62,7 @@ internal sealed class AgentServiceImpl(ControlPlaneScript script, ControlPlaneRe
         int received = 0;
         try
         {
-            while (await requestStream.MoveNext(CancellationToken.None))
+            while (await requestStream.MoveNext(context.CancellationToken))   // ends when the stream is aborted, too
             {
                 record.AddLine(requestStream.Current);
                 received++;

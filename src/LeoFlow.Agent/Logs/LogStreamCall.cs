@@ -157,6 +157,10 @@ internal sealed class LogStreamCall : IDisposable
 
         protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
         {
+            // The HTTP/2 handler holds a request's HEADERS back until its body writes, to send
+            // both at once; this body may stay silent for long (a quiet task), and the call would
+            // not reach the control plane until some other frame went out: send them now.
+            await stream.FlushAsync().ConfigureAwait(false);
             _body.TrySetResult(stream);
             await _end.ConfigureAwait(false);
         }

@@ -71,7 +71,9 @@ public sealed class LogStreamFaultTests
                 record.CurrentLogStream?.Abort();   // RST_STREAM on the open log stream
                 throw new Grpc.Core.RpcException(new Grpc.Core.Status(Grpc.Core.StatusCode.Unavailable, "restarting"));
             }
-            await record.WhenCalledAsync("StreamLogs", 2, cancel).WaitAsync(Tasks.Timeout, cancel);
+            // Well within the agent's 30 s keep-alive ping: until the re-opened stream sent its
+            // HEADERS at once, that ping was the next frame and what put them on the wire.
+            await record.WhenCalledAsync("StreamLogs", 2, cancel).WaitAsync(TimeSpan.FromSeconds(20), cancel);
         });
         await using var plane = await DevControlPlane.StartAsync(script);
 
