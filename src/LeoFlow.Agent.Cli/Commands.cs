@@ -45,6 +45,9 @@ internal static class Commands
               LEOFLOW_AGENT_TERMINATION_LOG file for the one-line failure reason (default /dev/termination-log
                                             when it exists; empty: none)
               LEOFLOW_PYTHON                interpreter for python tasks (default python)
+              TRACEPARENT, TRACESTATE       W3C trace context to continue (else the agent starts a trace)
+              OTEL_EXPORTER_OTLP_ENDPOINT   OTLP/gRPC collector for the agent's spans (and the other
+                                            OTEL_EXPORTER_OTLP_* settings, OTEL_SERVICE_NAME, ...)
 
             Exit codes: 0 task succeeded, 1 task failed or control plane unreachable, 2 bad configuration.
 

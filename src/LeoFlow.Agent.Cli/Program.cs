@@ -7,6 +7,7 @@ using LeoFlow.Agent.Diagnostics;
 using LeoFlow.Agent.Logs;
 using LeoFlow.Agent.Output;
 using LeoFlow.Agent.Process;
+using LeoFlow.Agent.Tracing;
 
 // leoflow-agent: environment and arguments in, the wired lifecycle run once, an exit code out.
 // Exit codes: 0 task succeeded; 1 task failed or the control plane could not be reached or
@@ -49,11 +50,14 @@ static async Task<int> RunAgentAsync()
         return 2;
     }
     var text = OutgoingText.For(config.Channel.Token);
-    var diagnostics = new JsonDiagnostics(stderr, () => config.Channel.Token.All);
+    // The task's trace from here on: every diagnostic names it, every call carries its context.
+    var trace = TaskTrace.Begin(config.Tracing.Parent, config.Tracing.Export is not null, text);
+    var diagnostics = new JsonDiagnostics(stderr, () => config.Channel.Token.All, trace);
     config.Channel.Token.WarnTo(diagnostics);
     var terminationLog = TerminationLog.FromEnvironment(env, text, diagnostics);
     diagnostics.Info($"control plane {config.Channel.Describe()}");
     foreach (var warning in config.Warnings) diagnostics.Warn(warning);
+    if (config.Tracing.Describe() is { } export) diagnostics.Info(export);
 
     // Signals a supervisor sends (docs/protocol.md, "Heartbeats and termination"): none kills the
     // agent on the spot, whether it is PID 1 or runs under tini, dumb-init or a shell. SIGTERM,
@@ -78,13 +82,17 @@ static async Task<int> RunAgentAsync()
         return 1;
     }
     using var returnValueCleanup = returnValue;
+    string hostname = Hostname();
     var runner = new TaskRunner(
         connection.Client,
         new PosixCommandRunner(new ChildReaper(reapOrphans: true), config.GracePeriod, CgroupOomKills.ForCurrentProcess(), forwarder),
-        new GrpcLogSink(connection, diagnostics, FallbackLogWriter.StandardOutput),
+        new GrpcLogSink(connection, diagnostics, FallbackLogWriter.StandardOutput, span: trace.Root),
         returnValue,
         diagnostics,
-        new TaskRunnerOptions { Version = Commands.AgentVersion, Hostname = Hostname(), Environment = env, Token = config.Channel.Token });
+        new TaskRunnerOptions { Version = Commands.AgentVersion, Hostname = hostname, Environment = env, Token = config.Channel.Token },
+        trace,
+        // Nothing is built for export unless there is somewhere to send the spans, and they are recorded.
+        config.Tracing.Export is { } otlp && trace.Recording ? new OtlpExporter(otlp, Commands.AgentVersion, hostname, diagnostics) : null);
 
     ChildReaper.BecomeSubreaper();
     TaskResult result;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using LeoFlow.Agent.Channel;
+using LeoFlow.Agent.Tracing;
 
 namespace LeoFlow.Agent;
 
@@ -14,6 +15,9 @@ public sealed record AgentConfig(ChannelOptions Channel, TimeSpan GracePeriod, I
     /// </summary>
     public static readonly TimeSpan DefaultGracePeriod = TimeSpan.FromSeconds(10);
 
+    /// <summary>The incoming trace context and the span export (TRACEPARENT, OTEL_*); their problems are warnings.</summary>
+    public TracingOptions Tracing { get; init; } = TracingOptions.None;
+
     /// <exception cref="ConfigurationException">Missing or malformed settings.</exception>
     public static AgentConfig FromEnvironment(IReadOnlyDictionary<string, string> env)
     {
@@ -26,7 +30,10 @@ public sealed record AgentConfig(ChannelOptions Channel, TimeSpan GracePeriod, I
             warnings.Add($"the bearer token is sent in plaintext to {address.Authority}; use https:// or LEOFLOW_AGENT_INSECURE=false");
         if (insecure == "false" && !channel.UseTls)
             warnings.Add("LEOFLOW_AGENT_INSECURE=false is ignored: the address says http://");
-        return new AgentConfig(channel, ReadGracePeriod(Get(env, "LEOFLOW_AGENT_GRACE_PERIOD")), warnings);
+        return new AgentConfig(channel, ReadGracePeriod(Get(env, "LEOFLOW_AGENT_GRACE_PERIOD")), warnings)
+        {
+            Tracing = TracingOptions.FromEnvironment(env, warnings),
+        };
     }
 
     /// <summary>LEOFLOW_AGENT_TLS_CA, _CERT and _KEY: loaded in TLS mode, ignored (with a warning) in plaintext.</summary>

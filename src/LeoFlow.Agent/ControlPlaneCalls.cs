@@ -2,6 +2,7 @@ using Google.Protobuf;
 using Grpc.Core;
 using LeoFlow.Agent.Channel;
 using LeoFlow.Agent.Diagnostics;
+using LeoFlow.Agent.Tracing;
 
 namespace LeoFlow.Agent;
 
@@ -23,11 +24,19 @@ public enum RetryPolicy
 /// task does not stop the retries: its FAILED report matters most then, and the schedule is
 /// bounded anyway. Whatever the policy, an Unauthenticated answer makes the token file be read
 /// again, and if it now holds another token the call gets one more attempt, at once, with it.
+/// Every attempt carries the traceparent (and tracestate) of the span the call belongs to; on a
+/// CLIENT span (the call's own) the outcome is recorded too: the gRPC status code, the attempts,
+/// and any non-OK status as the span's error (OpenTelemetry's gRPC conventions), also where the
+/// agent carries on (FetchXCom NotFound, variables unavailable).
 /// </summary>
 public sealed class ControlPlaneCalls(IDiagnostics diagnostics, TimeSpan timeout, TimeSpan backoffUnit, TokenSource? token = null)
 {
-    public async Task<T> CallAsync<T>(string name, Func<CallOptions, AsyncUnaryCall<T>> call, RetryPolicy policy = RetryPolicy.Transient, CancellationToken cancel = default)
+    public async Task<T> CallAsync<T>(string name, TraceSpan span, Func<CallOptions, AsyncUnaryCall<T>> call, RetryPolicy policy = RetryPolicy.Transient, CancellationToken cancel = default)
     {
+        var headers = new Metadata { { "traceparent", span.TraceParent } };
+        if (span.Trace.TraceState is { } state) headers.Add("tracestate", state);
+        bool client = span.IsClient;
+        if (client) span.Set("rpc.system", "grpc").Set("rpc.service", Service).Set("rpc.method", name);
         bool reauthenticated = false;
         for (int attempt = 1; ; attempt++)
         {
@@ -35,8 +44,10 @@ public sealed class ControlPlaneCalls(IDiagnostics diagnostics, TimeSpan timeout
             int version = token?.Version ?? 0;
             try
             {
-                using var rpc = call(new CallOptions(deadline: DateTime.UtcNow + timeout, cancellationToken: cancel));
-                return await rpc.ResponseAsync.ConfigureAwait(false);
+                using var rpc = call(new CallOptions(headers, DateTime.UtcNow + timeout, cancel));
+                var reply = await rpc.ResponseAsync.ConfigureAwait(false);
+                if (client) Outcome(span, StatusCode.OK, attempt);
+                return reply;
             }
             catch (RpcException e)
             {
@@ -50,10 +61,22 @@ public sealed class ControlPlaneCalls(IDiagnostics diagnostics, TimeSpan timeout
                 continue;
             }
             if (!ShouldRetry(failure, policy) || cancel.IsCancellationRequested || Backoff.Jittered(attempt, backoffUnit) is not { } delay)
-                throw attempt == 1 && !IsBareDeadline(failure) ? failure : Explained(failure, attempt);
+            {
+                var final = attempt == 1 && !IsBareDeadline(failure) ? failure : Explained(failure, attempt);
+                if (client) Outcome(span, final.StatusCode, attempt).Fail(Describe(final));
+                throw final;
+            }
             diagnostics.Warn($"{name} failed; retrying in {delay.TotalSeconds:0.###} s (retry {attempt} of {Backoff.MaxAttempts})", Describe(Explained(failure, 1)));
             await Task.Delay(delay).ConfigureAwait(false);
         }
+    }
+
+    private const string Service = "leoflow.agent.v1.AgentService";
+
+    private static TraceSpan Outcome(TraceSpan span, StatusCode code, int attempts)
+    {
+        span.Set("rpc.grpc.status_code", (long)code);
+        return attempts > 1 ? span.Set("leoflow.rpc.attempts", (long)attempts) : span;
     }
 
     /// <summary>

@@ -1,6 +1,7 @@
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using LeoFlow.Agent.Diagnostics;
+using LeoFlow.Agent.Tracing;
 using Leoflow.Agent.V1;
 
 namespace LeoFlow.Agent;
@@ -9,6 +10,8 @@ namespace LeoFlow.Agent;
 /// Heartbeats from the moment the task is RUNNING until the final report is delivered: the first
 /// at once (so short tasks are covered by the control plane's 90 s reaper too), then every
 /// interval. A should_terminate answer stops the task. Failures are logged and the beat goes on.
+/// Beats have no span of their own (a long task would have thousands): they carry the
+/// traceparent of the task's root span.
 /// </summary>
 internal sealed class Heartbeat : IAsyncDisposable
 {
@@ -16,23 +19,23 @@ internal sealed class Heartbeat : IAsyncDisposable
     private readonly PeriodicTimer _timer;
     private readonly Task _loop;
 
-    private Heartbeat(AgentService.AgentServiceClient client, ControlPlaneCalls calls, TimeSpan interval, Termination termination, IDiagnostics diagnostics)
+    private Heartbeat(AgentService.AgentServiceClient client, ControlPlaneCalls calls, TraceSpan span, TimeSpan interval, Termination termination, IDiagnostics diagnostics)
     {
         _timer = new PeriodicTimer(interval);
-        _loop = LoopAsync(client, calls, termination, diagnostics);
+        _loop = LoopAsync(client, calls, span, termination, diagnostics);
     }
 
-    public static Heartbeat Start(AgentService.AgentServiceClient client, ControlPlaneCalls calls, TimeSpan interval, Termination termination, IDiagnostics diagnostics) =>
-        new(client, calls, interval, termination, diagnostics);
+    public static Heartbeat Start(AgentService.AgentServiceClient client, ControlPlaneCalls calls, TraceSpan span, TimeSpan interval, Termination termination, IDiagnostics diagnostics) =>
+        new(client, calls, span, interval, termination, diagnostics);
 
-    private async Task LoopAsync(AgentService.AgentServiceClient client, ControlPlaneCalls calls, Termination termination, IDiagnostics diagnostics)
+    private async Task LoopAsync(AgentService.AgentServiceClient client, ControlPlaneCalls calls, TraceSpan span, Termination termination, IDiagnostics diagnostics)
     {
         await Task.Yield();
         do
         {
             try
             {
-                var reply = await calls.CallAsync("Heartbeat",
+                var reply = await calls.CallAsync("Heartbeat", span,
                     o => client.HeartbeatAsync(new HeartbeatRequest { SentAt = Timestamp.FromDateTime(DateTime.UtcNow) }, o),
                     RetryPolicy.None, _stop.Token).ConfigureAwait(false);
                 if (reply.ShouldTerminate && termination.Reason is null)

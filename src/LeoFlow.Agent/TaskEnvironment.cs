@@ -56,6 +56,18 @@ public sealed class TaskEnvironment
         Put(name, value);
     }
 
+    /// <summary>
+    /// The trace context the task continues (W3C Trace Context): TRACEPARENT, and TRACESTATE when
+    /// there is one. Set last, so it replaces the one the agent inherited or the spec set; an
+    /// inherited TRACESTATE goes when the agent has none (it would belong to another parent).
+    /// </summary>
+    public void SetTraceContext(string traceparent, string? tracestate)
+    {
+        Put("TRACEPARENT", traceparent);
+        if (tracestate is not null) Put("TRACESTATE", tracestate);
+        else if (_entries.Remove("TRACESTATE")) _order.Remove("TRACESTATE");
+    }
+
     /// <summary>The variable that carries XCom input <paramref name="param"/> to the task.</summary>
     public static KeyValuePair<string, string> XComEnvVar(string param, ReadOnlySpan<byte> json) =>
         new("LEOFLOW_XCOM_" + param.ToUpperInvariant(), Encoding.UTF8.GetString(json));

@@ -6,6 +6,7 @@ using LeoFlow.Agent.Channel;
 using LeoFlow.Agent.Diagnostics;
 using LeoFlow.Agent.Logs;
 using LeoFlow.Agent.Process;
+using LeoFlow.Agent.Tracing;
 using Leoflow.Agent.V1;
 
 namespace LeoFlow.Agent;
@@ -13,8 +14,9 @@ namespace LeoFlow.Agent;
 /// <summary>
 /// The task lifecycle, top to bottom (docs/protocol.md, "A task's life, in order"): open the log
 /// stream, register, fetch the spec, build the command and its environment, report RUNNING,
-/// heartbeat, run, push the return value, report the end. Every side effect is one of the
-/// collaborators given here.
+/// heartbeat, run, push the return value, report the end; then the trace goes out. Each step is a
+/// span of the task's trace (<see cref="TaskTrace"/>), child of its root agent.task. Every side
+/// effect is one of the collaborators given here.
 /// </summary>
 public sealed class TaskRunner
 {
@@ -39,9 +41,13 @@ public sealed class TaskRunner
     private readonly TaskRunnerOptions _options;
     private readonly TaskLog _log;
     private readonly OutgoingText _text;
+    private readonly TaskTrace _trace;
+    private readonly ISpanExporter _exporter;
 
+    /// <param name="trace">The task's trace, begun by the caller (the log sink names its root too); null: an unexported one.</param>
+    /// <param name="exporter">Where the spans go at the end; null: nowhere.</param>
     public TaskRunner(AgentService.AgentServiceClient client, ICommandRunner command, ILogSink sink,
-        ReturnValueFile returnValue, IDiagnostics diagnostics, TaskRunnerOptions options)
+        ReturnValueFile returnValue, IDiagnostics diagnostics, TaskRunnerOptions options, TaskTrace? trace = null, ISpanExporter? exporter = null)
     {
         _client = client;
         _command = command;
@@ -51,9 +57,19 @@ public sealed class TaskRunner
         _options = options;
         _text = OutgoingText.For(options.Token);
         _log = new TaskLog(sink, _text);
+        _trace = trace ?? TaskTrace.Unexported();
+        _exporter = exporter ?? NoSpanExport.Instance;
     }
 
     public async Task<TaskResult> RunAsync(Termination termination)
+    {
+        var result = await RunStepsAsync(termination);
+        _trace.Finish(result.Error);                                        // 10. the trace, once the end is reported
+        await _exporter.ExportAsync(_trace);
+        return result;
+    }
+
+    private async Task<TaskResult> RunStepsAsync(Termination termination)
     {
         var calls = new ControlPlaneCalls(_diagnostics, _options.RpcTimeout, _options.BackoffUnit, _options.Token);
         if (await _sink.OpenAsync() is { } unreachable)                     // 1. the log stream, first
@@ -65,7 +81,7 @@ public sealed class TaskRunner
         try
         {
             await RegisterAsync(calls);                                     // 2. register
-            spec = await calls.CallAsync("GetTaskSpec", o => _client.GetTaskSpecAsync(new GetTaskSpecRequest(), o)); // 3. the spec
+            spec = await GetSpecAsync(calls);                               // 3. the spec
         }
         catch (RpcException e)
         {
@@ -77,7 +93,7 @@ public sealed class TaskRunner
             var argv = TaskCommand.Build(spec.Operator, spec.Entrypoint, Env("LEOFLOW_PYTHON")); // 4. the command
             var environment = await BuildEnvironmentAsync(spec, calls);      // 5. its environment
             await ReportRunningAsync(calls, termination);                   // 6. RUNNING
-            await using var heartbeat = Heartbeat.Start(_client, calls, _options.HeartbeatInterval, termination, _diagnostics); // 7.
+            await using var heartbeat = Heartbeat.Start(_client, calls, _trace.Root, _options.HeartbeatInterval, termination, _diagnostics); // 7.
             var run = await ExecuteAsync(argv, environment, spec, termination); // 8. run it
             return await FinishAsync(run, calls);                           // 9. return value, log, final state
         }
@@ -95,9 +111,22 @@ public sealed class TaskRunner
 
     private async Task RegisterAsync(ControlPlaneCalls calls)
     {
+        using var span = _trace.StartClient("agent.register");
         var request = new RegisterRequest { AgentVersion = _options.Version, Hostname = _options.Hostname };
-        var reply = await calls.CallAsync("Register", o => _client.RegisterAsync(request, o));
+        var reply = await calls.CallAsync("Register", span, o => _client.RegisterAsync(request, o));
+        span.Set("leoflow.session_id", reply.SessionId);
         _diagnostics.Info($"registered with the control plane (session {reply.SessionId})");
+    }
+
+    /// <summary>The spec; its identity fields name the task instance on the root span.</summary>
+    private async Task<TaskSpec> GetSpecAsync(ControlPlaneCalls calls)
+    {
+        using var span = _trace.StartClient("agent.get_task_spec");
+        var spec = await calls.CallAsync("GetTaskSpec", span, o => _client.GetTaskSpecAsync(new GetTaskSpecRequest(), o));
+        span.Set("leoflow.operator", spec.Operator);
+        _trace.Root.Set("leoflow.dag_id", spec.DagId).Set("leoflow.task_id", spec.TaskId).Set("leoflow.run_id", spec.RunId)
+            .Set("leoflow.try_number", spec.TryNumber);
+        return spec;
     }
 
     private async Task<TaskEnvironment> BuildEnvironmentAsync(TaskSpec spec, ControlPlaneCalls calls)
@@ -110,9 +139,9 @@ public sealed class TaskRunner
         await AddXComInputsAsync(env, spec, calls);
         env.Set("LEOFLOW_RETURN_VALUE_PATH", _returnValue.Path, "return value path");
         if (spec.CallArgsJson.Length > 0) env.Set("LEOFLOW_CALL_ARGS_JSON", spec.CallArgsJson, "call args");
-        await AddSecretsAsync(env, "variable", "AIRFLOW_VAR_", async () => (await calls.CallAsync("GetVariables",
+        await AddSecretsAsync(env, "variable", "AIRFLOW_VAR_", async span => (await calls.CallAsync("GetVariables", span,
             o => _client.GetVariablesAsync(new GetVariablesRequest(), o), RetryPolicy.TransportOnly)).Variables);
-        await AddSecretsAsync(env, "connection", "AIRFLOW_CONN_", async () => (await calls.CallAsync("GetConnections",
+        await AddSecretsAsync(env, "connection", "AIRFLOW_CONN_", async span => (await calls.CallAsync("GetConnections", span,
             o => _client.GetConnectionsAsync(new GetConnectionsRequest(), o), RetryPolicy.TransportOnly)).ConnectionUris);
         return env;
     }
@@ -122,11 +151,12 @@ public sealed class TaskRunner
         var seen = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (param, upstream) in spec.XcomInputMapping.OrderBy(kv => kv.Key, StringComparer.Ordinal))
         {
+            using var span = _trace.StartClient("agent.fetch_xcom").Set("leoflow.upstream_task_id", upstream);
             FetchXComResponse reply;
             try
             {
                 var request = new FetchXComRequest { UpstreamTaskId = upstream, Key = ReturnValueKey };
-                reply = await calls.CallAsync("FetchXCom", o => _client.FetchXComAsync(request, o));
+                reply = await calls.CallAsync("FetchXCom", span, o => _client.FetchXComAsync(request, o));
             }
             catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
             {
@@ -137,6 +167,7 @@ public sealed class TaskRunner
             {
                 throw new TaskFailedException($"fetching XCom input \"{param}\" from \"{upstream}\": {ControlPlaneCalls.Describe(e)}");
             }
+            span.Set("leoflow.xcom.bytes", (long)reply.Value.Length);
             var (name, value) = TaskEnvironment.XComEnvVar(param, reply.Value.Span);
             if (seen.TryGetValue(name, out var other))
                 throw new TaskFailedException($"XCom inputs \"{other}\" and \"{param}\" both map to {name}");
@@ -145,16 +176,21 @@ public sealed class TaskRunner
         }
     }
 
-    /// <summary>Variables and connections are best effort: without them the task may still run.</summary>
-    private async Task AddSecretsAsync(TaskEnvironment env, string what, string prefix, Func<Task<IDictionary<string, string>>> fetch)
+    /// <summary>
+    /// Variables and connections are best effort: without them the task may still run. Their span
+    /// (agent.get_variables, agent.get_connections) counts them; names and values stay out of it.
+    /// </summary>
+    private async Task AddSecretsAsync(TaskEnvironment env, string what, string prefix, Func<TraceSpan, Task<IDictionary<string, string>>> fetch)
     {
+        using var span = _trace.StartClient(what == "variable" ? "agent.get_variables" : "agent.get_connections");
         IDictionary<string, string> entries;
-        try { entries = await fetch(); }
+        try { entries = await fetch(span); }
         catch (RpcException e)
         {
             _diagnostics.Warn($"{what}s unavailable; the task runs without them", ControlPlaneCalls.Describe(e));
             return;
         }
+        span.Set(what == "variable" ? "leoflow.variables.count" : "leoflow.connections.count", (long)entries.Count);
         foreach (var (key, value) in entries.OrderBy(kv => kv.Key, StringComparer.Ordinal))
             env.Set(prefix + key.ToUpperInvariant(), value, what);
     }
@@ -171,6 +207,8 @@ public sealed class TaskRunner
 
     private async Task<RunOutcome> ExecuteAsync(string[] argv, TaskEnvironment environment, TaskSpec spec, Termination termination)
     {
+        using var span = _trace.Start("agent.execute_user_code");
+        environment.SetTraceContext(span.TraceParent, _trace.TraceState);   // an instrumented task continues the trace here
         _log.Framing(LogLevel.Info, "▸ task started");
         int timeout = spec.ExecutionTimeoutSeconds;
         if (timeout is < 0 or > MaxTimeoutSeconds)   // 0 is the proto's "none"; anything else that cannot be a timer is said once
@@ -180,7 +218,21 @@ public sealed class TaskRunner
             : null;
         var clock = Stopwatch.StartNew();
         var exit = await _command.RunAsync(new ProcessSpec(argv, environment.ToEntries(), Env("PATH")), _log, termination.Token);
-        return new RunOutcome(exit, clock.Elapsed, exit.Stopped ? termination.Reason : null);
+        var run = new RunOutcome(exit, clock.Elapsed, exit.Stopped ? termination.Reason : null);
+        Record(span, run);
+        return run;
+    }
+
+    /// <summary>How the task's process ended, on its span; a failure (non-zero exit included) is the span's error.</summary>
+    private void Record(TraceSpan span, RunOutcome run)
+    {
+        span.Set("process.exit.code", (long)run.Exit.ExitCode)
+            .Set("leoflow.lines.stdout", _log.StdoutLines).Set("leoflow.lines.stderr", _log.StderrLines)
+            .Set("leoflow.duration_ms", run.Duration.TotalMilliseconds);
+        if (run.Exit.Signal > 0) span.Set("leoflow.signal", Native.SignalName(run.Exit.Signal));
+        if (run.TerminationReason is { } reason) span.Set("leoflow.termination_reason", reason);
+        if (run.Exit.OomKills > 0) span.Set("leoflow.oom_kills", run.Exit.OomKills);
+        if ((run.Failure ?? (run.Exit.ExitCode != 0 ? $"task exited {run.Exit.ExitCode}" : null)) is { } failure) span.Fail(failure);
     }
 
     private async Task<TaskResult> FinishAsync(RunOutcome run, ControlPlaneCalls calls)
@@ -216,16 +268,21 @@ public sealed class TaskRunner
         // Whatever the task wrote goes out: the verdict is the control plane's (accepted, rejection_reason).
         var value = _returnValue.Read(MaxReturnValueBytes);
         if (value is null) return;
+        using var span = _trace.StartClient("agent.push_xcom").Set("leoflow.xcom.bytes", (long)value.Length);
         var request = PushRequest(UnsafeByteOperations.UnsafeWrap(value));
         PushXComResponse reply;
-        try { reply = await calls.CallAsync("PushXCom", o => _client.PushXComAsync(request, o)); }
+        try { reply = await calls.CallAsync("PushXCom", span, o => _client.PushXComAsync(request, o)); }
         catch (RpcException e) when (e.StatusCode == StatusCode.Unimplemented)
         {
             _diagnostics.Warn("control plane does not implement XCom yet; dropping return value");
             return;
         }
         catch (RpcException e) { throw new TaskFailedException($"pushing return value: {ControlPlaneCalls.Describe(e)}"); }
-        if (!reply.Accepted) throw new TaskFailedException($"control plane rejected return value: {reply.RejectionReason}");
+        span.Set("leoflow.xcom.accepted", reply.Accepted);
+        if (reply.Accepted) return;
+        string rejected = $"control plane rejected return value: {reply.RejectionReason}";
+        span.Set("leoflow.xcom.rejection_reason", reply.RejectionReason).Fail(rejected);
+        throw new TaskFailedException(rejected);
     }
 
     private static PushXComRequest PushRequest(ByteString value) =>
@@ -241,8 +298,9 @@ public sealed class TaskRunner
         return TaskResult.Failure(reason);
     }
 
-    private Task<ReportStateResponse> ReportAsync(ControlPlaneCalls calls, TaskState state, int exitCode, string message)
+    private async Task<ReportStateResponse> ReportAsync(ControlPlaneCalls calls, TaskState state, int exitCode, string message)
     {
+        using var span = _trace.StartClient("agent.report_state").Set("leoflow.state", StateName(state));
         var request = new ReportStateRequest
         {
             State = state,
@@ -250,8 +308,17 @@ public sealed class TaskRunner
             ErrorMessage = _text.Clean(message),   // a server's message may quote the token, or carry control bytes
             OccurredAt = Timestamp.FromDateTime(DateTime.UtcNow),
         };
-        return calls.CallAsync("ReportState", o => _client.ReportStateAsync(request, o));
+        var reply = await calls.CallAsync("ReportState", span, o => _client.ReportStateAsync(request, o));
+        if (reply.ShouldTerminate) span.Set("leoflow.should_terminate", true);
+        return reply;
     }
+
+    private static string StateName(TaskState state) => state switch
+    {
+        TaskState.Running => "RUNNING",
+        TaskState.Success => "SUCCESS",
+        _ => "FAILED",
+    };
 
     private string? Env(string name) => _options.Environment.GetValueOrDefault(name);
 

@@ -133,6 +133,7 @@ internal sealed class AgentServiceImpl(ControlPlaneScript script, ControlPlaneRe
         var http = context.GetHttpContext();
         string key = qualifier is null ? method : $"{method}:{qualifier}";
         record.AddCall(method, key, http.Connection.Id, http.Features.Get<IHttp2StreamIdFeature>()?.StreamId ?? 0);
+        record.Headers.Enqueue(new CallHeaders(key, context.RequestHeaders.Where(h => !h.IsBinary).GroupBy(h => h.Key).ToDictionary(g => g.Key, g => g.Last().Value)));
         if (http.Features.Get<ITlsHandshakeFeature>() is { } tls)
             record.TlsSessions.Enqueue(new TlsSession(http.Connection.Id, tls.HostName, tls.Protocol, http.Connection.ClientCertificate?.Subject));
         script.OnCall?.Invoke(method);

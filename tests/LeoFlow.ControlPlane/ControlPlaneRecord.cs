@@ -16,6 +16,12 @@ public sealed class ControlPlaneRecord
     /// <summary>The authorization header of every call, authenticated or not.</summary>
     public ConcurrentQueue<string> Authorizations { get; } = new();
 
+    /// <summary>
+    /// The request headers of every authenticated call, in arrival order, under the call's key
+    /// ("Register", "ReportState:RUNNING", "StreamLogs"): what trace context each one carried.
+    /// </summary>
+    public ConcurrentQueue<CallHeaders> Headers { get; } = new();
+
     /// <summary>TLS only: the TLS side of every authenticated call (SNI name, protocol, client certificate).</summary>
     public ConcurrentQueue<TlsSession> TlsSessions { get; } = new();
 

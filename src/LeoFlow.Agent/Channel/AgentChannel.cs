@@ -52,7 +52,7 @@ public static class AgentChannel
     };
 
     /// <summary>Trust exactly these CAs (not the system roots); expiry and host name are still checked.</summary>
-    private static X509ChainPolicy CustomRootPolicy(X509Certificate2Collection cas)
+    internal static X509ChainPolicy CustomRootPolicy(X509Certificate2Collection cas)
     {
         var policy = new X509ChainPolicy
         {

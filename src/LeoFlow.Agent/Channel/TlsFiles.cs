@@ -6,12 +6,12 @@ namespace LeoFlow.Agent.Channel;
 /// <summary>Reads the PEM files of the TLS settings, each problem a <see cref="ConfigurationException"/> naming the variable.</summary>
 public static class TlsFiles
 {
-    /// <summary>Loads a PEM CA bundle (one or more certificates) for LEOFLOW_AGENT_TLS_CA.</summary>
+    /// <summary>Loads a PEM CA bundle (one or more certificates) for LEOFLOW_AGENT_TLS_CA, or the <paramref name="variable"/> named.</summary>
     /// <exception cref="ConfigurationException">Missing, unreadable, not PEM, or no certificate in it.</exception>
-    public static X509Certificate2Collection LoadCaBundle(string path)
+    public static X509Certificate2Collection LoadCaBundle(string path, string variable = "LEOFLOW_AGENT_TLS_CA")
     {
-        var bundle = ImportPem("LEOFLOW_AGENT_TLS_CA", path);
-        if (bundle.Count == 0) throw new ConfigurationException($"LEOFLOW_AGENT_TLS_CA \"{path}\" holds no PEM certificate (want -----BEGIN CERTIFICATE----- blocks)");
+        var bundle = ImportPem(variable, path);
+        if (bundle.Count == 0) throw new ConfigurationException($"{variable} \"{path}\" holds no PEM certificate (want -----BEGIN CERTIFICATE----- blocks)");
         return bundle;
     }
 

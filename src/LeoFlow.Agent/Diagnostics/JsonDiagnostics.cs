@@ -1,18 +1,21 @@
 using System.Globalization;
 using System.Text.Json;
 using LeoFlow.Agent.Json;
+using LeoFlow.Agent.Tracing;
 
 namespace LeoFlow.Agent.Diagnostics;
 
 /// <summary>
 /// Writes diagnostics as JSON lines to a stream (stderr in the binary). Every field passes through
 /// <see cref="OutgoingText"/> before writing: each secret (the bearer token) is replaced by
-/// "[redacted]", control characters are escaped.
+/// "[redacted]", control characters are escaped. With a trace, each line carries its trace_id and
+/// the span_id of the step under way (the root span, agent.task, between steps).
 /// </summary>
 public sealed class JsonDiagnostics : IDiagnostics
 {
     private readonly Stream _output;
     private readonly Func<IReadOnlyCollection<string>> _secrets;
+    private readonly TaskTrace? _trace;
     private readonly Lock _lock = new();
 
     /// <summary>Redacts these fixed secrets.</summary>
@@ -24,10 +27,11 @@ public sealed class JsonDiagnostics : IDiagnostics
     }
 
     /// <summary>Redacts the secrets <paramref name="secrets"/> returns at each write: a token file's rotated tokens too.</summary>
-    public JsonDiagnostics(Stream output, Func<IReadOnlyCollection<string>> secrets)
+    public JsonDiagnostics(Stream output, Func<IReadOnlyCollection<string>> secrets, TaskTrace? trace = null)
     {
         _output = output;
         _secrets = secrets;
+        _trace = trace;
     }
 
     public void Write(DiagnosticLevel level, string message, string? error = null)
@@ -36,7 +40,9 @@ public sealed class JsonDiagnostics : IDiagnostics
             DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture),
             level switch { DiagnosticLevel.Warn => "WARN", DiagnosticLevel.Error => "ERROR", _ => "INFO" },
             Redact(message),
-            error is null ? null : Redact(error));
+            error is null ? null : Redact(error),
+            _trace?.TraceId,
+            _trace?.Current.SpanIdHex);
         byte[] json = JsonSerializer.SerializeToUtf8Bytes(entry, AgentJsonContext.Relaxed.DiagnosticEntry);
         byte[] line = [.. json, (byte)'\n'];
         lock (_lock)

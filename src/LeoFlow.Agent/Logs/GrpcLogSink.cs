@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using LeoFlow.Agent.Channel;
 using LeoFlow.Agent.Diagnostics;
+using LeoFlow.Agent.Tracing;
 using Leoflow.Agent.V1;
 using Grpc.Core;
 
@@ -36,6 +37,7 @@ public sealed class GrpcLogSink : ILogSink
     private readonly IDiagnostics _diagnostics;
     private readonly FallbackLogWriter _fallback;
     private readonly LogSinkOptions _options;
+    private readonly TraceSpan? _span;
     private readonly Pipe _pipe;
     private readonly Lock _writeLock = new();
     private readonly CancellationTokenSource _shutdown = new();
@@ -54,8 +56,10 @@ public sealed class GrpcLogSink : ILogSink
     /// <summary>A stream that lived this long before it broke was healthy: its break restarts the re-open schedule.</summary>
     private static readonly TimeSpan HealthyStream = TimeSpan.FromSeconds(30);
 
-    public GrpcLogSink(AgentConnection connection, IDiagnostics diagnostics, FallbackLogWriter fallback, LogSinkOptions? options = null)
+    /// <param name="span">The span every StreamLogs call names in its traceparent (the task's root); null: none.</param>
+    public GrpcLogSink(AgentConnection connection, IDiagnostics diagnostics, FallbackLogWriter fallback, LogSinkOptions? options = null, TraceSpan? span = null)
     {
+        _span = span;
         _connection = connection;
         _diagnostics = diagnostics;
         _fallback = fallback;
@@ -343,7 +347,7 @@ public sealed class GrpcLogSink : ILogSink
     {
         for (int attempt = 1; !_fallbackOnly; attempt++)
         {
-            var call = LogStreamCall.Start(_connection.Http, _connection.Address);
+            var call = LogStreamCall.Start(_connection.Http, _connection.Address, _span);
             Status status;
             try
             {

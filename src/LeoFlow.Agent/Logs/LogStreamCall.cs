@@ -4,6 +4,7 @@ using System.Net;
 using Google.Protobuf;
 using Grpc.Core;
 using LeoFlow.Agent.Channel;
+using LeoFlow.Agent.Tracing;
 using Leoflow.Agent.V1;
 
 namespace LeoFlow.Agent.Logs;
@@ -26,9 +27,14 @@ internal sealed class LogStreamCall : IDisposable
     private readonly Task<HttpResponseMessage> _response;
     private readonly Task<Status> _status;
 
-    private LogStreamCall(HttpMessageInvoker http, Uri address)
+    private LogStreamCall(HttpMessageInvoker http, Uri address, TraceSpan? span)
     {
         var request = GrpcHttp.Request(address, "StreamLogs", new BodyContent(_body, _endOfBody.Task));
+        if (span is not null)
+        {
+            request.Headers.TryAddWithoutValidation("traceparent", span.TraceParent);
+            if (span.Trace.TraceState is { } state) request.Headers.TryAddWithoutValidation("tracestate", state);
+        }
         _response = http.SendAsync(request, _abort.Token);
         _status = ReadStatusAsync();
         _status.ContinueWith(static (_, ended) => ((CancellationTokenSource)ended!).Cancel(), _ended,
@@ -42,8 +48,8 @@ internal sealed class LogStreamCall : IDisposable
     /// </summary>
     public CancellationToken EndedToken => _ended.Token;
 
-    /// <summary>Starts the call; its headers go out as soon as the connection allows.</summary>
-    public static LogStreamCall Start(HttpMessageInvoker http, Uri address) => new(http, address);
+    /// <summary>Starts the call, naming <paramref name="span"/> in its traceparent; its headers go out as soon as the connection allows.</summary>
+    public static LogStreamCall Start(HttpMessageInvoker http, Uri address, TraceSpan? span = null) => new(http, address, span);
 
     /// <summary>
     /// Completes with true once the request is on the wire (the body is being sent), false when

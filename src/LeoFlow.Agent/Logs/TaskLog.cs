@@ -26,6 +26,10 @@ public sealed class TaskLog(ILogSink sink, OutgoingText text) : ILineWriter
 
     public void Flush() => sink.Flush();
 
+    /// <summary>Lines of the task's stdout and stderr so far (for the agent.execute_user_code span).</summary>
+    public long StdoutLines => Volatile.Read(ref _stdout);
+    public long StderrLines => Volatile.Read(ref _stderr);
+
     /// <summary>A line of the agent's own about the task (start, end, why it failed).</summary>
     public void Framing(LogLevel level, string line)
     {

@@ -38,7 +38,9 @@ public static class AgentProcess
             UseShellExecute = false,
         };
         foreach (var a in command.Skip(1)) start.ArgumentList.Add(a);
-        foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("LEOFLOW_", StringComparison.Ordinal)).ToList())
+        // The test's own settings only: none of the machine's agent, trace context or OpenTelemetry variables.
+        foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("LEOFLOW_", StringComparison.Ordinal) || k.StartsWith("OTEL_", StringComparison.Ordinal)
+            || k is "TRACEPARENT" or "TRACESTATE").ToList())
             start.Environment.Remove(name);
         foreach (var (k, v) in environment) start.Environment[k] = v;
         var process = System.Diagnostics.Process.Start(start)!;

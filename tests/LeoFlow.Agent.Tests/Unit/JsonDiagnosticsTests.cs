@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using LeoFlow.Agent.Diagnostics;
+using LeoFlow.Agent.Tracing;
 
 namespace LeoFlow.Agent.Tests.Unit;
 
@@ -32,6 +33,7 @@ public sealed class JsonDiagnosticsTests
         Assert.Equal("exit \"3\" — ✗ ünïcode", lines[2].GetProperty("error").GetString());
         Assert.All(lines, l => Assert.True(DateTime.TryParse(l.GetProperty("time").GetString(), out _)));
         Assert.All(lines, l => Assert.Equal(["time", "level", "msg"], l.EnumerateObject().Select(p => p.Name).Take(3)));
+        Assert.All(lines, l => Assert.False(l.TryGetProperty("trace_id", out _) || l.TryGetProperty("span_id", out _)));
     }
 
     [Fact]
@@ -47,6 +49,25 @@ public sealed class JsonDiagnosticsTests
         Assert.Equal("calling with Bearer [redacted]", line.GetProperty("msg").GetString());
         Assert.Equal("Unauthenticated: token [redacted] expired; also [redacted]", line.GetProperty("error").GetString());
         Assert.DoesNotContain("secret", Encoding.UTF8.GetString(output.ToArray()));
+    }
+
+    [Fact]
+    public void WithATraceEachLineNamesItAndTheStepUnderWay()
+    {
+        var output = new MemoryStream();
+        var trace = TaskTrace.Unexported();
+        var diagnostics = new JsonDiagnostics(output, () => [], trace);
+
+        diagnostics.Info("before any step");
+        var step = trace.StartClient("agent.register");
+        diagnostics.Info("during the step");
+        step.End();
+        diagnostics.Warn("after it");
+
+        var lines = Lines(output);
+        Assert.All(lines, l => Assert.Equal(trace.TraceId, l.GetProperty("trace_id").GetString()));
+        Assert.Equal([trace.Root.SpanIdHex, step.SpanIdHex, trace.Root.SpanIdHex], lines.Select(l => l.GetProperty("span_id").GetString()));
+        Assert.Equal(["time", "level", "msg", "trace_id", "span_id"], lines[0].EnumerateObject().Select(p => p.Name));
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using Grpc.Core;
 using Leoflow.Agent.V1;
 using LeoFlow.Agent.Tests.Process;
 using Microsoft.AspNetCore.Http;
+using LeoFlow.Agent.Tracing;
 
 namespace LeoFlow.Agent.Tests.Unit;
 
@@ -21,7 +22,7 @@ public sealed class RetryPolicyHttpTests
         var policy = new ControlPlaneCalls(new RecordingDiagnostics(), TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(10));
         try
         {
-            await policy.CallAsync("Register", o => connection.Client.RegisterAsync(new RegisterRequest(), o), RetryPolicy.TransportOnly).WaitAsync(Bound);
+            await policy.CallAsync("Register", TaskTrace.Unexported().Root, o => connection.Client.RegisterAsync(new RegisterRequest(), o), RetryPolicy.TransportOnly).WaitAsync(Bound);
             return (calls, null);
         }
         catch (RpcException e)

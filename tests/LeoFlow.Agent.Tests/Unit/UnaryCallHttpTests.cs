@@ -4,6 +4,7 @@ using LeoFlow.Agent.Tests.Process;
 using Leoflow.Agent.V1;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using LeoFlow.Agent.Tracing;
 
 namespace LeoFlow.Agent.Tests.Unit;
 
@@ -27,7 +28,7 @@ public sealed class UnaryCallHttpTests
     /// <summary>One attempt, as the agent makes it (no retry, so each answer is seen as it is).</summary>
     private static Task<RegisterResponse> Register(AgentConnection connection, RegisterRequest request, TimeSpan? deadline = null, CancellationToken cancel = default) =>
         new ControlPlaneCalls(new RecordingDiagnostics(), deadline ?? Deadline, TimeSpan.FromMilliseconds(10))
-            .CallAsync("Register", o => connection.Client.RegisterAsync(request, o), RetryPolicy.None, cancel);
+            .CallAsync("Register", TaskTrace.Unexported().Root, o => connection.Client.RegisterAsync(request, o), RetryPolicy.None, cancel);
 
     private static async Task<RegisterResponse> RegisterAsync(RequestDelegate handler)
     {
