@@ -323,8 +323,12 @@ public sealed class TaskRunner
     private string? Env(string name) => _options.Environment.GetValueOrDefault(name);
 
     /// <summary>The process's end and why the agent considers it failed (null: its exit code says).</summary>
-    private sealed record RunOutcome(ProcessExit Exit, TimeSpan Duration, string? TerminationReason)
+    private sealed class RunOutcome(ProcessExit exit, TimeSpan duration, string? terminationReason)
     {
+        public ProcessExit Exit { get; } = exit;
+        public TimeSpan Duration { get; } = duration;
+        public string? TerminationReason { get; } = terminationReason;
+
         public string? Failure =>
             Exit.StartError is { } start ? "running command: " + start
             : TerminationReason is { } reason ? reason + (Exit.Signal > 0 ? $" (killed by {Killer})" : "")

@@ -5,8 +5,11 @@ using System.Security.Cryptography.X509Certificates;
 namespace LeoFlow.Agent.Channel;
 
 /// <summary>A failed connection explained: one sentence, and whether another attempt could help.</summary>
-internal sealed record TransportFailure(string Reason, bool Permanent)
+internal sealed class TransportFailure(string reason, bool permanent)
 {
+    public string Reason { get; } = reason;
+    public bool Permanent { get; } = permanent;
+
     /// <summary>The status the call fails with: Unavailable, or Internal for an answer the agent cannot read.</summary>
     public Grpc.Core.StatusCode Code { get; init; } = Grpc.Core.StatusCode.Unavailable;
 

@@ -1,7 +1,12 @@
 namespace LeoFlow.Agent.Process;
 
 /// <summary>What to run: argv (argv[0] resolved on <paramref name="SearchPath"/>) and the full environment.</summary>
-public sealed record ProcessSpec(IReadOnlyList<string> Argv, IReadOnlyList<string> Environment, string? SearchPath);
+public sealed class ProcessSpec(IReadOnlyList<string> argv, IReadOnlyList<string> environment, string? searchPath)
+{
+    public IReadOnlyList<string> Argv { get; } = argv;
+    public IReadOnlyList<string> Environment { get; } = environment;
+    public string? SearchPath { get; } = searchPath;
+}
 
 /// <summary>
 /// How the task ended: <paramref name="ExitCode"/> in the shell's convention (128+N when killed
@@ -11,7 +16,14 @@ public sealed record ProcessSpec(IReadOnlyList<string> Argv, IReadOnlyList<strin
 /// <paramref name="Stopped"/>, whether termination began before the task ended (a stop request
 /// that comes after the end does not make a finished task a terminated one).
 /// </summary>
-public readonly record struct ProcessExit(int ExitCode, int Signal, string? StartError, long OomKills = 0, bool Stopped = false);
+public readonly struct ProcessExit(int exitCode, int signal, string? startError, long oomKills = 0, bool stopped = false)
+{
+    public int ExitCode { get; init; } = exitCode;
+    public int Signal { get; init; } = signal;
+    public string? StartError { get; init; } = startError;
+    public long OomKills { get; init; } = oomKills;
+    public bool Stopped { get; init; } = stopped;
+}
 
 /// <summary>Runs the task's process to its end, streaming its output.</summary>
 public interface ICommandRunner
