@@ -354,4 +354,19 @@ public sealed class BinaryTests
         Assert.Contains(diagnostics, l => l.Contains("log stream unavailable", StringComparison.Ordinal));
         Assert.All(diagnostics, l => JsonDocument.Parse(l).Dispose());   // whole lines, none cut into by the other stream
     }
+
+    [Fact]
+    public async Task AHostNameIsResolvedByTheBinary()
+    {
+        // The binary has no DNS resolver of the channel's (eng/substitutions.xml): the name is
+        // the HTTP handler's to resolve, as for any http:// address.
+        await using var plane = await DevControlPlane.StartAsync(Tasks.Bash("echo resolved"));
+        var env = AgentProcess.EnvironmentFor(plane);
+        env["LEOFLOW_CONTROL_PLANE_ADDR"] = $"localhost:{plane.Port}";
+
+        var run = await AgentProcess.RunAsync(env);
+
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Assert.Equal(["resolved"], plane.Record.Messages("stdout"));
+    }
 }
