@@ -9,7 +9,7 @@ namespace LeoFlow.Agent.Output;
 /// at an offset of its own (pwrite): with `>agent.log 2>&1` the two streams overwrote each other's
 /// lines, and whatever the parent wrote after the agent overwrote the agent's.
 /// </summary>
-internal sealed unsafe class DescriptorStream(int fd) : Stream
+internal sealed unsafe class DescriptorStream(int fd) : WriteOnlyStream
 {
     public override void Write(ReadOnlySpan<byte> buffer)
     {
@@ -28,22 +28,9 @@ internal sealed unsafe class DescriptorStream(int fd) : Stream
         }
     }
 
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
     private void WaitWritable()
     {
         var poll = new Native.PollFd { Fd = fd, Events = Native.POLLOUT };
         Native.poll(&poll, 1, -1);
     }
-
-    public override void Flush() { }
-
-    public override bool CanRead => false;
-    public override bool CanSeek => false;
-    public override bool CanWrite => true;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
 }

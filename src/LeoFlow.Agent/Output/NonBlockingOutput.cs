@@ -14,7 +14,7 @@ namespace LeoFlow.Agent.Output;
 /// The descriptor itself is left blocking: O_NONBLOCK belongs to the open file, which the
 /// agent shares with whoever gave it the descriptor (a terminal, a shell).
 /// </remarks>
-internal sealed class NonBlockingOutput : Stream
+internal sealed class NonBlockingOutput : WriteOnlyStream
 {
     /// <summary>The most one write() takes: a pipe's capacity, so a slow reader is told from a stuck one.</summary>
     private const int MaxBatchBytes = 64 * 1024;
@@ -62,7 +62,6 @@ internal sealed class NonBlockingOutput : Stream
         }
     }
 
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
     /// <summary>
     /// Waits until everything queued is written, or <paramref name="timeout"/> has passed (a pipe
@@ -153,14 +152,4 @@ internal sealed class NonBlockingOutput : Stream
         }
     }
 
-    public override void Flush() { /* records are whole by themselves; the writer thread flushes */ }
-
-    public override bool CanRead => false;
-    public override bool CanSeek => false;
-    public override bool CanWrite => true;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
 }
