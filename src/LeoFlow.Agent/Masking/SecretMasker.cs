@@ -1,0 +1,214 @@
+using System.Buffers;
+
+namespace LeoFlow.Agent.Masking;
+
+/// <summary>
+/// A compiled, immutable set of secrets (UTF-8), searched for all at once in the bytes of a line:
+/// every byte covered by an occurrence of any secret is masked, and each run of overlapping or
+/// touching occurrences becomes one <see cref="SecretRegistry.Mask"/>. Each secret is anchored at
+/// its rarest byte (by how common a byte is in log text); one vectorized scan finds the anchors of
+/// all secrets, and only there are the secrets with that anchor compared. A line without an anchor
+/// costs that scan alone and is passed on as it is, without a copy.
+/// </summary>
+public sealed class SecretMasker
+{
+    public static readonly SecretMasker Empty = new([]);
+
+    /// <summary>The secrets, grouped by anchor byte: those of byte b are [_bucketStart[b], _bucketStart[b + 1]).</summary>
+    private readonly byte[][] _secrets;
+    private readonly int[] _anchorOffsets;
+    private readonly int[] _bucketStart = new int[257];
+    private readonly SearchValues<byte> _anchors;
+    private readonly int _shortest = int.MaxValue;
+
+    /// <param name="secrets">Valid UTF-8; empty ones and duplicates are left out.</param>
+    public SecretMasker(IReadOnlyList<byte[]> secrets)
+    {
+        var distinct = new List<byte[]>(secrets.Count);
+        foreach (var s in secrets)
+            if (s.Length > 0 && !distinct.Exists(d => d.AsSpan().SequenceEqual(s))) distinct.Add(s);
+        _secrets = new byte[distinct.Count][];
+        _anchorOffsets = new int[distinct.Count];
+        var offsets = new int[distinct.Count];
+        for (int i = 0; i < distinct.Count; i++)
+        {
+            offsets[i] = RarestByte(distinct[i]);
+            _bucketStart[distinct[i][offsets[i]] + 1]++;
+        }
+        for (int b = 1; b <= 256; b++) _bucketStart[b] += _bucketStart[b - 1];
+        var next = _bucketStart[..256];
+        var anchors = new List<byte>();
+        for (int i = 0; i < distinct.Count; i++)
+        {
+            byte anchor = distinct[i][offsets[i]];
+            if (next[anchor] == _bucketStart[anchor]) anchors.Add(anchor);
+            int slot = next[anchor]++;
+            _secrets[slot] = distinct[i];
+            _anchorOffsets[slot] = offsets[i];
+            _shortest = Math.Min(_shortest, distinct[i].Length);
+            Longest = Math.Max(Longest, distinct[i].Length);
+            // Replacing invalid UTF-8 leaves the bytes of every secret as they are, so masking before
+            // or after it gives the same line, unless a secret holds U+FFFD: a replacement could complete it.
+            RepairFirst |= distinct[i].AsSpan().IndexOf("\uFFFD"u8) >= 0;
+        }
+        _anchors = SearchValues.Create(anchors.ToArray());
+    }
+
+    public bool IsEmpty => _secrets.Length == 0;
+
+    public int Count => _secrets.Length;
+
+    /// <summary>The longest secret, in bytes.</summary>
+    public int Longest { get; }
+
+    /// <summary>A secret holds U+FFFD: repair invalid UTF-8 before masking, so that the two commute.</summary>
+    public bool RepairFirst { get; }
+
+    /// <summary>
+    /// <paramref name="line"/> with every occurrence masked, or <paramref name="line"/> itself when
+    /// there is none; <paramref name="masked"/> is the number of masks written. A masked line is in
+    /// <paramref name="buffer"/>, valid until its next use.
+    /// </summary>
+    public ReadOnlySpan<byte> Mask(ReadOnlySpan<byte> line, MaskBuffer buffer, out int masked)
+    {
+        masked = 0;
+        if (line.Length < _shortest) return line;
+        int found = FindAll(line, buffer);
+        if (found == 0) return line;
+        var ranges = buffer.Ranges.AsSpan(0, found);
+        ranges.Sort();
+        var output = buffer.Output(line.Length);   // an occurrence is at least as long as its mask
+        int written = 0, from = 0;
+        for (int i = 0; i < ranges.Length;)
+        {
+            var (start, end) = Unpack(ranges[i]);
+            for (i++; i < ranges.Length && Unpack(ranges[i]).Start <= end; i++) end = Math.Max(end, Unpack(ranges[i]).End);   // overlapping or touching: one mask
+            line[from..start].CopyTo(output.AsSpan(written));
+            written += start - from;
+            "***"u8.CopyTo(output.AsSpan(written));
+            written += 3;
+            from = end;
+            masked++;
+        }
+        line[from..].CopyTo(output.AsSpan(written));
+        written += line.Length - from;
+        return output.AsSpan(0, written);
+    }
+
+    /// <summary><paramref name="text"/> with every occurrence masked (the agent's own texts, not the hot path).</summary>
+    public string Mask(string text)
+    {
+        if (IsEmpty || text.Length == 0) return text;
+        var masked = Mask(System.Text.Encoding.UTF8.GetBytes(text), new MaskBuffer(), out int count);
+        return count == 0 ? text : System.Text.Encoding.UTF8.GetString(masked);
+    }
+
+    /// <summary>
+    /// Where to cut <paramref name="full"/>, a buffer that ends inside a longer line, instead of at
+    /// <paramref name="cut"/>, so that no secret is split between two pieces: at the start of the
+    /// run of overlapping occurrences the cut would fall into, a secret that may go on after the
+    /// buffer (a prefix of one at its end) included. 0 when that run starts at the buffer's first
+    /// byte: then the whole piece is secret, for the caller to mask.
+    /// </summary>
+    public int SafeCut(ReadOnlySpan<byte> full, int cut, MaskBuffer buffer)
+    {
+        int found = FindAll(full, buffer);
+        foreach (var secret in _secrets)
+        {
+            for (int at = Math.Max(0, full.Length - secret.Length + 1); at < full.Length; at++)
+            {
+                int next = full[at..].IndexOf(secret[0]);
+                if (next < 0) break;
+                at += next;
+                if (full[at..].SequenceEqual(secret.AsSpan(0, full.Length - at))) buffer.Add(ref found, at, int.MaxValue);
+            }
+        }
+        var ranges = buffer.Ranges.AsSpan(0, found);
+        ranges.Sort();
+        for (int i = 0; i < ranges.Length;)
+        {
+            var (start, end) = Unpack(ranges[i]);
+            for (i++; i < ranges.Length && Unpack(ranges[i]).Start < end; i++) end = Math.Max(end, Unpack(ranges[i]).End);   // overlapping only: a cut between touching ones splits none
+            if (start < cut && cut < end) return start;
+        }
+        return cut;
+    }
+
+    /// <summary>Every occurrence of every secret in <paramref name="bytes"/>, into the buffer's ranges (unordered); their number.</summary>
+    private int FindAll(ReadOnlySpan<byte> bytes, MaskBuffer buffer)
+    {
+        int found = 0;
+        for (int at = 0; at < bytes.Length; at++)
+        {
+            int next = bytes[at..].IndexOfAny(_anchors);
+            if (next < 0) break;
+            at += next;
+            byte anchor = bytes[at];
+            for (int k = _bucketStart[anchor]; k < _bucketStart[anchor + 1]; k++)
+            {
+                var secret = _secrets[k];
+                int start = at - _anchorOffsets[k];
+                if (start >= 0 && start <= bytes.Length - secret.Length && bytes.Slice(start, secret.Length).SequenceEqual(secret))
+                    buffer.Add(ref found, start, start + secret.Length);
+            }
+        }
+        return found;
+    }
+
+    private static (int Start, int End) Unpack(long range) => ((int)(range >> 32), (int)(uint)range);
+
+    /// <summary>
+    /// The offset of the byte of <paramref name="secret"/> least likely in a log line: where a scan
+    /// for it stops least often on bytes that start no secret.
+    /// </summary>
+    private static int RarestByte(byte[] secret)
+    {
+        int best = 0;
+        for (int i = 1; i < secret.Length; i++)
+            if (Commonness(secret[i]) < Commonness(secret[best])) best = i;
+        return best;
+    }
+
+    /// <summary>
+    /// A rough rank of how often a byte occurs in log text, higher is more common: space, lower-case
+    /// letters (in English order of frequency), digits and the punctuation of numbers, paths and
+    /// key=value pairs, then capitals, other symbols, bytes of multibyte characters and controls.
+    /// </summary>
+    internal static int Commonness(byte b) => b switch
+    {
+        (byte)' ' => 255,
+        >= (byte)'a' and <= (byte)'z' => 200 + 25 - "etaoinshrdlcumwfgypbvkjxqz".IndexOf((char)b),
+        >= (byte)'0' and <= (byte)'9' => 210,
+        (byte)'.' or (byte)':' or (byte)'-' or (byte)'/' or (byte)'_' or (byte)',' or (byte)'=' or (byte)'"' or (byte)'\'' => 190,
+        (byte)'(' or (byte)')' or (byte)'[' or (byte)']' or (byte)'{' or (byte)'}' or (byte)'\t' => 150,
+        >= (byte)'A' and <= (byte)'Z' => 100 + 25 - "ETAOINSHRDLCUMWFGYPBVKJXQZ".IndexOf((char)b),
+        >= 0x80 => 90,
+        > (byte)' ' and < 0x7F => 60,
+        _ => 10,
+    };
+}
+
+/// <summary>
+/// The working memory of masking for one thread (one per pipe: the stdout and stderr threads mask
+/// at the same time): the masked line and the occurrences found, kept and grown as needed.
+/// </summary>
+public sealed class MaskBuffer
+{
+    private byte[] _output = [];
+    private long[] _ranges = new long[16];
+
+    /// <summary>Occurrences as start &lt;&lt; 32 | end, so that sorting them orders them by start.</summary>
+    internal long[] Ranges => _ranges;
+
+    internal byte[] Output(int length)
+    {
+        if (_output.Length < length) _output = new byte[Math.Max(length, 256)];
+        return _output;
+    }
+
+    internal void Add(ref int count, int start, int end)
+    {
+        if (count == _ranges.Length) Array.Resize(ref _ranges, _ranges.Length * 2);
+        _ranges[count++] = (long)start << 32 | (uint)end;
+    }
+}
