@@ -5,6 +5,7 @@ using LeoFlow.Agent.Channel;
 using LeoFlow.Agent.Cli;
 using LeoFlow.Agent.Diagnostics;
 using LeoFlow.Agent.Logs;
+using LeoFlow.Agent.Masking;
 using LeoFlow.Agent.Output;
 using LeoFlow.Agent.Process;
 
@@ -28,7 +29,7 @@ return args switch
 static async Task<int> RunAndFinishAsync()
 {
     int code = await RunAgentAsync();
-    StandardStreams.Finish(new JsonDiagnostics(StandardStreams.Stderr, []));
+    StandardStreams.Finish(new JsonDiagnostics(StandardStreams.Stderr, new SecretRegistry()));
     return code;
 }
 
@@ -42,14 +43,18 @@ static async Task<int> RunAgentAsync()
     try { config = AgentConfig.FromEnvironment(env); }
     catch (ConfigurationException e)
     {
-        string[] secrets = [env.GetValueOrDefault("LEOFLOW_AGENT_TOKEN", "").Trim()];
-        var early = new JsonDiagnostics(stderr, secrets);
+        var token = new SecretRegistry();
+        token.AddToken(env.GetValueOrDefault("LEOFLOW_AGENT_TOKEN", "").Trim());
+        var early = new JsonDiagnostics(stderr, token);
         early.Error("configuration error", e.Message);
-        TerminationLog.FromEnvironment(env, new OutgoingText(secrets), early).Write("configuration error: " + e.Message);
+        TerminationLog.FromEnvironment(env, new OutgoingText(token), early).Write("configuration error: " + e.Message);
         return 2;
     }
-    var text = OutgoingText.For(config.Channel.Token);
-    var diagnostics = new JsonDiagnostics(stderr, () => config.Channel.Token.All);
+    // One registry for everything the agent writes: its tokens now, the task's secrets once fetched.
+    var secrets = new SecretRegistry();
+    config.Channel.Token.MaskIn(secrets);
+    var text = new OutgoingText(secrets);
+    var diagnostics = new JsonDiagnostics(stderr, secrets);
     config.Channel.Token.WarnTo(diagnostics);
     var terminationLog = TerminationLog.FromEnvironment(env, text, diagnostics);
     diagnostics.Info($"control plane {config.Channel.Describe()}");
@@ -84,7 +89,7 @@ static async Task<int> RunAgentAsync()
         new GrpcLogSink(connection, diagnostics, FallbackLogWriter.StandardOutput),
         returnValue,
         diagnostics,
-        new TaskRunnerOptions { Version = Commands.AgentVersion, Hostname = Hostname(), Environment = env, Token = config.Channel.Token });
+        new TaskRunnerOptions { Version = Commands.AgentVersion, Hostname = Hostname(), Environment = env, Token = config.Channel.Token, Secrets = secrets });
 
     ChildReaper.BecomeSubreaper();
     TaskResult result;

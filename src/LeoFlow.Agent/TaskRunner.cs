@@ -5,8 +5,10 @@ using Grpc.Core;
 using LeoFlow.Agent.Channel;
 using LeoFlow.Agent.Diagnostics;
 using LeoFlow.Agent.Logs;
+using LeoFlow.Agent.Masking;
 using LeoFlow.Agent.Process;
 using Leoflow.Agent.V1;
+using Secret = System.Collections.Generic.KeyValuePair<string, string>;   // Key: where it came from, for a message (connection "db" password); Value: the secret
 
 namespace LeoFlow.Agent;
 
@@ -49,7 +51,8 @@ public sealed class TaskRunner
         _returnValue = returnValue;
         _diagnostics = diagnostics;
         _options = options;
-        _text = OutgoingText.For(options.Token);
+        options.Token?.MaskIn(options.Secrets);
+        _text = new OutgoingText(options.Secrets);
         _log = new TaskLog(sink, _text);
     }
 
@@ -110,10 +113,12 @@ public sealed class TaskRunner
         await AddXComInputsAsync(env, spec, calls);
         env.Set("LEOFLOW_RETURN_VALUE_PATH", _returnValue.Path, "return value path");
         if (spec.CallArgsJson.Length > 0) env.Set("LEOFLOW_CALL_ARGS_JSON", spec.CallArgsJson, "call args");
-        await AddSecretsAsync(env, "variable", "AIRFLOW_VAR_", async () => (await calls.CallAsync("GetVariables",
+        var unmasked = new List<string>();
+        await AddSecretsAsync(env, "variable", "AIRFLOW_VAR_", SecretsOf.Variable, unmasked, async () => (await calls.CallAsync("GetVariables",
             o => _client.GetVariablesAsync(new GetVariablesRequest(), o), RetryPolicy.TransportOnly)).Variables);
-        await AddSecretsAsync(env, "connection", "AIRFLOW_CONN_", async () => (await calls.CallAsync("GetConnections",
+        await AddSecretsAsync(env, "connection", "AIRFLOW_CONN_", SecretsOf.Connection, unmasked, async () => (await calls.CallAsync("GetConnections",
             o => _client.GetConnectionsAsync(new GetConnectionsRequest(), o), RetryPolicy.TransportOnly)).ConnectionUris);
+        if (unmasked.Count > 0) _diagnostics.Warn("not masked in the task's log: " + string.Join("; ", unmasked));
         return env;
     }
 
@@ -145,8 +150,13 @@ public sealed class TaskRunner
         }
     }
 
-    /// <summary>Variables and connections are best effort: without them the task may still run.</summary>
-    private async Task AddSecretsAsync(TaskEnvironment env, string what, string prefix, Func<Task<IDictionary<string, string>>> fetch)
+    /// <summary>
+    /// Variables and connections are best effort: without them the task may still run. Their
+    /// secrets are masked from the moment they arrive: before the task starts, and before any
+    /// diagnostic could quote them (README, "Secrets in the task log").
+    /// </summary>
+    private async Task AddSecretsAsync(TaskEnvironment env, string what, string prefix, Func<string, string, List<Secret>> secretsOf,
+        List<string> unmasked, Func<Task<IDictionary<string, string>>> fetch)
     {
         IDictionary<string, string> entries;
         try { entries = await fetch(); }
@@ -155,6 +165,9 @@ public sealed class TaskRunner
             _diagnostics.Warn($"{what}s unavailable; the task runs without them", ControlPlaneCalls.Describe(e));
             return;
         }
+        var secrets = new List<Secret>();
+        foreach (var (key, value) in entries) secrets.AddRange(secretsOf(key, value));
+        unmasked.AddRange(_options.Secrets.AddTaskSecrets(secrets));
         foreach (var (key, value) in entries.OrderBy(kv => kv.Key, StringComparer.Ordinal))
             env.Set(prefix + key.ToUpperInvariant(), value, what);
     }
@@ -193,6 +206,7 @@ public sealed class TaskRunner
         }
         bool succeeded = failure is null && run.Exit.ExitCode == 0;
         string duration = GoDuration.Format(run.Duration);
+        _log.MaskedCount();
         _log.Framing(succeeded ? LogLevel.Info : LogLevel.Error, succeeded
             ? $"✓ task succeeded in {duration}"
             : $"✗ task failed (exit {run.Exit.ExitCode}) in {duration}" + (failure is null ? "" : ": " + failure));

@@ -6,29 +6,14 @@ namespace LeoFlow.Agent.Diagnostics;
 
 /// <summary>
 /// Writes diagnostics as JSON lines to a stream (stderr in the binary). Every field passes through
-/// <see cref="OutgoingText"/> before writing: each secret (the bearer token) is replaced by
-/// "[redacted]", control characters are escaped.
+/// <see cref="OutgoingText"/> before writing: each secret of the registry (the bearer tokens, the
+/// task's secrets once they are known) becomes "***", control characters are escaped.
 /// </summary>
-public sealed class JsonDiagnostics : IDiagnostics
+public sealed class JsonDiagnostics(Stream output, Masking.SecretRegistry secrets) : IDiagnostics
 {
-    private readonly Stream _output;
-    private readonly Func<IReadOnlyCollection<string>> _secrets;
+    private readonly Stream _output = output;
+    private readonly OutgoingText _text = new(secrets);
     private readonly Lock _lock = new();
-
-    /// <summary>Redacts these fixed secrets.</summary>
-    public JsonDiagnostics(Stream output, IEnumerable<string> secrets)
-    {
-        string[] fixedSecrets = secrets.ToArray();
-        _output = output;
-        _secrets = () => fixedSecrets;
-    }
-
-    /// <summary>Redacts the secrets <paramref name="secrets"/> returns at each write: a token file's rotated tokens too.</summary>
-    public JsonDiagnostics(Stream output, Func<IReadOnlyCollection<string>> secrets)
-    {
-        _output = output;
-        _secrets = secrets;
-    }
 
     public void Write(DiagnosticLevel level, string message, string? error = null)
     {
@@ -47,5 +32,5 @@ public sealed class JsonDiagnostics : IDiagnostics
         }
     }
 
-    private string Redact(string text) => OutgoingText.Clean(text, _secrets());
+    private string Redact(string text) => _text.Clean(text);
 }

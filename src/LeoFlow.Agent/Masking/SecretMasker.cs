@@ -12,8 +12,6 @@ namespace LeoFlow.Agent.Masking;
 /// </summary>
 public sealed class SecretMasker
 {
-    public static readonly SecretMasker Empty = new([]);
-
     /// <summary>The secrets, grouped by anchor byte: those of byte b are [_bucketStart[b], _bucketStart[b + 1]).</summary>
     private readonly byte[][] _secrets;
     private readonly int[] _anchorOffsets;
@@ -21,45 +19,40 @@ public sealed class SecretMasker
     private readonly SearchValues<byte> _anchors;
     private readonly int _shortest = int.MaxValue;
 
-    /// <param name="secrets">Valid UTF-8; empty ones and duplicates are left out.</param>
+    /// <param name="secrets">Distinct, not empty, valid UTF-8 (<see cref="SecretRegistry"/> sees to it).</param>
     public SecretMasker(IReadOnlyList<byte[]> secrets)
     {
-        var distinct = new List<byte[]>(secrets.Count);
-        foreach (var s in secrets)
-            if (s.Length > 0 && !distinct.Exists(d => d.AsSpan().SequenceEqual(s))) distinct.Add(s);
-        _secrets = new byte[distinct.Count][];
-        _anchorOffsets = new int[distinct.Count];
-        var offsets = new int[distinct.Count];
-        for (int i = 0; i < distinct.Count; i++)
+        _secrets = new byte[secrets.Count][];
+        _anchorOffsets = new int[secrets.Count];
+        var offsets = new int[secrets.Count];
+        for (int i = 0; i < secrets.Count; i++)
         {
-            offsets[i] = RarestByte(distinct[i]);
-            _bucketStart[distinct[i][offsets[i]] + 1]++;
+            var secret = secrets[i];
+            for (int k = 1; k < secret.Length; k++)   // anchored at the byte least likely in a log line
+                if (Commonness(secret[k]) < Commonness(secret[offsets[i]])) offsets[i] = k;
+            _bucketStart[secret[offsets[i]] + 1]++;
         }
         for (int b = 1; b <= 256; b++) _bucketStart[b] += _bucketStart[b - 1];
-        var next = _bucketStart[..256];
-        var anchors = new List<byte>();
-        for (int i = 0; i < distinct.Count; i++)
+        var next = new int[256];
+        Array.Copy(_bucketStart, next, 256);
+        var anchors = new byte[256];
+        int distinctAnchors = 0;
+        for (int i = 0; i < secrets.Count; i++)
         {
-            byte anchor = distinct[i][offsets[i]];
-            if (next[anchor] == _bucketStart[anchor]) anchors.Add(anchor);
-            int slot = next[anchor]++;
-            _secrets[slot] = distinct[i];
-            _anchorOffsets[slot] = offsets[i];
-            _shortest = Math.Min(_shortest, distinct[i].Length);
-            Longest = Math.Max(Longest, distinct[i].Length);
+            var secret = secrets[i];
+            byte anchor = secret[offsets[i]];
+            if (next[anchor] == _bucketStart[anchor]) anchors[distinctAnchors++] = anchor;
+            _secrets[next[anchor]] = secret;
+            _anchorOffsets[next[anchor]++] = offsets[i];
+            _shortest = Math.Min(_shortest, secret.Length);
             // Replacing invalid UTF-8 leaves the bytes of every secret as they are, so masking before
             // or after it gives the same line, unless a secret holds U+FFFD: a replacement could complete it.
-            RepairFirst |= distinct[i].AsSpan().IndexOf("\uFFFD"u8) >= 0;
+            RepairFirst |= System.Text.Encoding.UTF8.GetString(secret).Contains('\uFFFD');
         }
-        _anchors = SearchValues.Create(anchors.ToArray());
+        _anchors = SearchValues.Create(anchors.AsSpan(0, distinctAnchors));
     }
 
     public bool IsEmpty => _secrets.Length == 0;
-
-    public int Count => _secrets.Length;
-
-    /// <summary>The longest secret, in bytes.</summary>
-    public int Longest { get; }
 
     /// <summary>A secret holds U+FFFD: repair invalid UTF-8 before masking, so that the two commute.</summary>
     public bool RepairFirst { get; }
@@ -75,14 +68,14 @@ public sealed class SecretMasker
         if (line.Length < _shortest) return line;
         int found = FindAll(line, buffer);
         if (found == 0) return line;
-        var ranges = buffer.Ranges.AsSpan(0, found);
+        var ranges = buffer.Ranges!.AsSpan(0, found);
         ranges.Sort();
-        var output = buffer.Output(line.Length);   // an occurrence is at least as long as its mask
+        var output = buffer.Output is { } kept && kept.Length >= line.Length ? kept : buffer.Output = new byte[Math.Max(line.Length, 256)];   // an occurrence is at least as long as its mask
         int written = 0, from = 0;
         for (int i = 0; i < ranges.Length;)
         {
-            var (start, end) = Unpack(ranges[i]);
-            for (i++; i < ranges.Length && Unpack(ranges[i]).Start <= end; i++) end = Math.Max(end, Unpack(ranges[i]).End);   // overlapping or touching: one mask
+            var (start, end) = ranges[i];
+            for (i++; i < ranges.Length && ranges[i].Start <= end; i++) end = Math.Max(end, ranges[i].End);   // overlapping or touching: one mask
             line[from..start].CopyTo(output.AsSpan(written));
             written += start - from;
             "***"u8.CopyTo(output.AsSpan(written));
@@ -123,12 +116,12 @@ public sealed class SecretMasker
                 if (full[at..].SequenceEqual(secret.AsSpan(0, full.Length - at))) buffer.Add(ref found, at, int.MaxValue);
             }
         }
-        var ranges = buffer.Ranges.AsSpan(0, found);
+        var ranges = buffer.Ranges!.AsSpan(0, found);
         ranges.Sort();
         for (int i = 0; i < ranges.Length;)
         {
-            var (start, end) = Unpack(ranges[i]);
-            for (i++; i < ranges.Length && Unpack(ranges[i]).Start < end; i++) end = Math.Max(end, Unpack(ranges[i]).End);   // overlapping only: a cut between touching ones splits none
+            var (start, end) = ranges[i];
+            for (i++; i < ranges.Length && ranges[i].Start < end; i++) end = Math.Max(end, ranges[i].End);   // overlapping only: a cut between touching ones splits none
             if (start < cut && cut < end) return start;
         }
         return cut;
@@ -153,20 +146,6 @@ public sealed class SecretMasker
             }
         }
         return found;
-    }
-
-    private static (int Start, int End) Unpack(long range) => ((int)(range >> 32), (int)(uint)range);
-
-    /// <summary>
-    /// The offset of the byte of <paramref name="secret"/> least likely in a log line: where a scan
-    /// for it stops least often on bytes that start no secret.
-    /// </summary>
-    private static int RarestByte(byte[] secret)
-    {
-        int best = 0;
-        for (int i = 1; i < secret.Length; i++)
-            if (Commonness(secret[i]) < Commonness(secret[best])) best = i;
-        return best;
     }
 
     /// <summary>
@@ -194,21 +173,19 @@ public sealed class SecretMasker
 /// </summary>
 public sealed class MaskBuffer
 {
-    private byte[] _output = [];
-    private long[] _ranges = new long[16];
+    internal byte[]? Output;
 
-    /// <summary>Occurrences as start &lt;&lt; 32 | end, so that sorting them orders them by start.</summary>
-    internal long[] Ranges => _ranges;
-
-    internal byte[] Output(int length)
-    {
-        if (_output.Length < length) _output = new byte[Math.Max(length, 256)];
-        return _output;
-    }
+    /// <summary>Occurrences found, [Start, End); sorted, they are in order of their starts.</summary>
+    internal (int Start, int End)[]? Ranges;
 
     internal void Add(ref int count, int start, int end)
     {
-        if (count == _ranges.Length) Array.Resize(ref _ranges, _ranges.Length * 2);
-        _ranges[count++] = (long)start << 32 | (uint)end;
+        if (Ranges is null || count == Ranges.Length)
+        {
+            var grown = new (int, int)[Math.Max(16, count * 2)];
+            if (Ranges is not null) Array.Copy(Ranges, grown, count);
+            Ranges = grown;
+        }
+        Ranges[count++] = (start, end);
     }
 }

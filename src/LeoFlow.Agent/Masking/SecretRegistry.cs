@@ -1,4 +1,5 @@
 using System.Text;
+using Secret = System.Collections.Generic.KeyValuePair<string, string>;   // Key: where it came from, for a message (connection "db" password); Value: the secret
 
 namespace LeoFlow.Agent.Masking;
 
@@ -25,19 +26,14 @@ public sealed class SecretRegistry
     private readonly Lock _lock = new();
     private readonly List<byte[]> _values = [];
     private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
-    private volatile SecretMasker _masker = SecretMasker.Empty;
-    private int _taskSecrets;
-
-    public SecretRegistry(params IEnumerable<string> tokens)
-    {
-        foreach (var token in tokens) AddToken(token);
-    }
+    private volatile SecretMasker _masker = new([]);
+    private volatile bool _hasTaskSecrets;
 
     /// <summary>The secrets as they stand now; keep it for a line, fetch it again for the next.</summary>
     public SecretMasker Masker => _masker;
 
     /// <summary>Whether any of the task's secrets (not a token) is masked.</summary>
-    public bool HasTaskSecrets => Volatile.Read(ref _taskSecrets) > 0;
+    public bool HasTaskSecrets => _hasTaskSecrets;
 
     /// <summary>
     /// A bearer token: masked from now on, whatever its length. One shorter than a token may be is
@@ -49,28 +45,28 @@ public sealed class SecretRegistry
         if (token.Length < Channel.TokenSource.MinLength) return;
         lock (_lock)
         {
-            if (Add(token, int.MaxValue).New) Compile();
+            bool changed = false, masked = false;
+            Add(token, int.MaxValue, ref changed, ref masked);
+            if (changed) Compile();
         }
     }
 
     /// <summary>
-    /// The task's secrets: masked from now on. Returns those that are not, being shorter than
-    /// <see cref="MinLength"/> or longer than <see cref="MaxBytes"/> (one line of them, for a
-    /// secret of several lines), for the agent to say so once.
+    /// The task's secrets: masked from now on. Returns
+    /// those that are not, being shorter than <see cref="MinLength"/> or longer than
+    /// <see cref="MaxBytes"/> (one line of them, for a secret of several lines), named and why
+    /// (<c>variable "pin" (shorter than 5 characters)</c>), for the agent to say so once.
     /// </summary>
-    public IReadOnlyList<Unmasked> AddTaskSecrets(IEnumerable<Secret> secrets)
+    public List<string> AddTaskSecrets(List<Secret> secrets)
     {
-        var unmasked = new List<Unmasked>();
+        var unmasked = new List<string>();
         lock (_lock)
         {
-            bool changed = false;
+            bool changed = false, masked = false;
             foreach (var secret in secrets)
-            {
-                var (masked, added, refused) = Add(secret.Value, MaxBytes);
-                changed |= added;
-                if (masked) _taskSecrets++;
-                if (refused is { } why && !unmasked.Contains(new Unmasked(secret.Name, why))) unmasked.Add(new Unmasked(secret.Name, why));
-            }
+                if (Add(secret.Value, MaxBytes, ref changed, ref masked) is { } why && !unmasked.Contains(secret.Key + why))
+                    unmasked.Add(secret.Key + why);
+            _hasTaskSecrets |= masked;
             if (changed) Compile();
         }
         return unmasked;
@@ -78,34 +74,29 @@ public sealed class SecretRegistry
 
     /// <summary>
     /// Adds each line of <paramref name="value"/> (the log is cut into lines, so a secret of several
-    /// lines is masked line by line): whether one is masked, whether one is new, and why one is not.
+    /// lines is masked line by line); says whether one is masked and one is new, and returns why
+    /// one is not masked, if one is not.
     /// </summary>
-    private (bool Masked, bool New, string? Refused) Add(string value, int maxBytes)
+    private string? Add(string value, int maxBytes, ref bool changed, ref bool masked)
     {
-        bool masked = false, added = false;
         string? refused = null;
         foreach (var piece in value.Split('\n'))
         {
             string line = piece.TrimEnd('\r');
             if (line.Length == 0) continue;
-            if (line.Length < MinLength || Encoding.UTF8.GetByteCount(line) > maxBytes)
+            var bytes = Encoding.UTF8.GetBytes(line);
+            if (line.Length < MinLength || bytes.Length > maxBytes)
             {
-                refused = line.Length < MinLength ? $"shorter than {MinLength} characters" : $"longer than {maxBytes / 1024} KiB";
+                refused = line.Length < MinLength ? " (shorter than 5 characters)" : " (longer than 32 KiB)";   // MinLength, MaxBytes
                 continue;
             }
             masked = true;
             if (!_seen.Add(line)) continue;
-            _values.Add(Encoding.UTF8.GetBytes(line));
-            added = true;
+            _values.Add(bytes);
+            changed = true;
         }
-        return (masked, added, refused);
+        return refused;
     }
 
     private void Compile() => _masker = new SecretMasker(_values);
 }
-
-/// <summary>A secret of the task that is not masked, and why (too short, too long).</summary>
-public readonly record struct Unmasked(string Name, string Why);
-
-/// <summary>One secret of the task and where it came from ("variable db_password", "connection warehouse password"), never its value.</summary>
-public readonly record struct Secret(string Name, string Value);

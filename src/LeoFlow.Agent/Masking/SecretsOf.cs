@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Secret = System.Collections.Generic.KeyValuePair<string, string>;   // Key: where it came from, for a message (connection "db" password); Value: the secret
 
 namespace LeoFlow.Agent.Masking;
 
@@ -14,15 +15,11 @@ namespace LeoFlow.Agent.Masking;
 public static class SecretsOf
 {
     /// <summary>Airflow's default sensitive names: a key containing one of them (any case) holds a secret.</summary>
-    public static readonly IReadOnlyList<string> SensitiveNames =
-    [
-        "access_token", "api_key", "apikey", "authorization", "passphrase", "passwd", "password",
-        "private_key", "secret", "token", "keyfile_dict", "service_account",
-    ];
+    private const string SensitiveNames = "access_token api_key apikey authorization passphrase passwd password private_key secret token keyfile_dict service_account";
 
     public static bool IsSensitive(string key)
     {
-        foreach (var name in SensitiveNames)
+        foreach (var name in SensitiveNames.Split(' '))
             if (key.Contains(name, StringComparison.OrdinalIgnoreCase)) return true;
         return false;
     }
@@ -31,10 +28,10 @@ public static class SecretsOf
     public static List<Secret> Variable(string key, string value)
     {
         var secrets = new List<Secret>();
-        string name = $"variable \"{key}\"";
+        string name = "variable \"" + key + "\"";
         bool sensitive = IsSensitive(key);
         if (sensitive) secrets.Add(new Secret(name, value));
-        if (LooksLikeJson(value)) Json(Encoding.UTF8.GetBytes(value), null, sensitive ? name : null, name, secrets);
+        if (value.AsSpan().Trim() is ['{' or '[', .., '}' or ']']) Json(Encoding.UTF8.GetBytes(value), null, null, sensitive ? name : null, name, secrets);
         return secrets;
     }
 
@@ -42,8 +39,8 @@ public static class SecretsOf
     public static List<Secret> Connection(string id, string value)
     {
         var secrets = new List<Secret>();
-        string name = $"connection \"{id}\"";
-        if (value.AsSpan().TrimStart().StartsWith("{")) Json(Encoding.UTF8.GetBytes(value), null, null, name, secrets);
+        string name = "connection \"" + id + "\"";
+        if (value.AsSpan().TrimStart().StartsWith("{")) Json(Encoding.UTF8.GetBytes(value), null, null, null, name, secrets);
         else Uri(Encoding.UTF8.GetBytes(value), name, secrets);
         return secrets;
     }
@@ -57,33 +54,28 @@ public static class SecretsOf
     private static void Uri(byte[] uri, string name, List<Secret> secrets)
     {
         var text = uri.AsSpan();
-        int scheme = text.IndexOf("://"u8);
-        if (scheme < 0) return;
-        int from = scheme + 3;
-        // "type://https://host": a host with its own protocol; Airflow allows no '@' or ':' before it.
-        int second = text[from..].IndexOf("://"u8);
-        if (second >= 0 && text[from..(from + second)].IndexOfAny("@:"u8) < 0) from += second + 3;
+        int from = 0, schemes = 0;
+        for (int i = 0; i + 2 < text.Length && schemes < 2; i++)
+        {
+            if (text[i] != (byte)':' || text[i + 1] != (byte)'/' || text[i + 2] != (byte)'/') continue;
+            // The scheme's, then maybe a host's own protocol ("type://https://host": no '@' or ':' before it).
+            if (schemes++ == 1 && text[from..i].IndexOfAny("@:"u8) >= 0) break;
+            from = i + 3;
+        }
+        if (schemes == 0) return;
         var rest = text[from..];
         int queryStart = rest.IndexOfAny("?#"u8);
         var beforeQuery = queryStart < 0 ? rest : rest[..queryStart];
         int authorityEnd = rest.IndexOfAny("/?#"u8);
         int at = (authorityEnd < 0 ? rest : rest[..authorityEnd]).LastIndexOf((byte)'@');
-        if (at < 0 && beforeQuery.LastIndexOf((byte)'@') is var later and >= 0 && IsUserinfo(rest[..later])) at = later;
+        // A raw '/' in the password: then the login's ':' comes before any '/'.
+        if (at < 0 && beforeQuery.LastIndexOf((byte)'@') is var later and >= 0 && rest[..later].IndexOfAny((byte)':', (byte)'/') is var c and >= 0 && rest[c] == ':') at = later;
         if (at >= 0 && rest[..at].IndexOf((byte)':') is var colon and >= 0)
-            Delivered(rest[(colon + 1)..at], plus: false, $"{name} password", secrets);
-        if (queryStart >= 0 && rest[queryStart] == (byte)'?') Query(rest[(queryStart + 1)..], name, secrets);
-    }
+            Delivered(rest[(colon + 1)..at], plus: false, name + " password", secrets);
+        if (queryStart < 0 || rest[queryStart] != (byte)'?') return;
 
-    /// <summary>A login and password with a raw '/' in the password: the ':' comes before any '/'.</summary>
-    private static bool IsUserinfo(ReadOnlySpan<byte> userinfo)
-    {
-        int colon = userinfo.IndexOf((byte)':');
-        return colon >= 0 && userinfo[..colon].IndexOf((byte)'/') < 0;
-    }
-
-    /// <summary>The query: <c>__extra__</c> holds the extra as JSON; without it every parameter is an extra.</summary>
-    private static void Query(ReadOnlySpan<byte> query, string name, List<Secret> secrets)
-    {
+        // The query: __extra__ holds the extra as JSON; without it every parameter is an extra.
+        var query = rest[(queryStart + 1)..];
         int fragment = query.IndexOf((byte)'#');
         if (fragment >= 0) query = query[..fragment];
         while (!query.IsEmpty)
@@ -95,12 +87,8 @@ public static class SecretsOf
             if (eq < 0) continue;
             string key = Encoding.UTF8.GetString(PercentDecode(pair[..eq], plus: true, out _));
             var raw = pair[(eq + 1)..];
-            if (key == "__extra__")
-            {
-                byte[] json = PercentDecode(raw, plus: true, out int[] map);
-                Json(json, (raw.ToArray(), map), null, $"{name} extra", secrets);
-            }
-            else if (IsSensitive(key)) Delivered(raw, plus: true, $"{name} extra \"{key}\"", secrets);
+            if (key == "__extra__") Json(PercentDecode(raw, plus: true, out int[] map), raw.ToArray(), map, null, name + " extra", secrets);
+            else if (IsSensitive(key)) Delivered(raw, plus: true, name + " extra \"" + key + "\"", secrets);
         }
     }
 
@@ -115,15 +103,16 @@ public static class SecretsOf
 
     /// <summary>
     /// Walks JSON <paramref name="json"/>: under a sensitive key (or everywhere, when
-    /// <paramref name="sensitive"/> names the whole as one) every string and number is a secret; a
-    /// string elsewhere that holds JSON itself (the JSON form's "extra") is walked too. With
-    /// <paramref name="encoded"/>, the JSON was percent-decoded from those bytes, mapped byte by
-    /// byte, so a value is also taken as it is written there. JSON that does not parse to the end
-    /// yields what was found before.
+    /// <paramref name="sensitive"/> names the whole as one) every string and number is a secret,
+    /// taken decoded and as the JSON spells it; a string elsewhere that holds JSON itself (the JSON
+    /// form's "extra") is walked too. With <paramref name="encoded"/>, the JSON was percent-decoded
+    /// from those bytes, <paramref name="map"/> saying where each byte came from, so a value is
+    /// also taken as it is written there. JSON that does not parse to the end yields what was
+    /// found before the break.
     /// </summary>
-    private static void Json(byte[] json, (byte[] Raw, int[] Map)? encoded, string? sensitive, string name, List<Secret> secrets)
+    private static void Json(byte[] json, byte[]? encoded, int[]? map, string? sensitive, string name, List<Secret> secrets)
     {
-        var reader = new Utf8JsonReader(json, new JsonReaderOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+        var reader = new Utf8JsonReader(json);
         string? key = sensitive;   // the sensitive key the current value is under, if any
         int sensitiveDepth = -1;   // depth of the sensitive object or array being walked, if any
         string? pending = null;    // a sensitive property name whose value comes next
@@ -131,61 +120,68 @@ public static class SecretsOf
         {
             while (reader.Read())
             {
-                switch (reader.TokenType)
+                var token = reader.TokenType;
+                if (token == JsonTokenType.PropertyName)
                 {
-                    case JsonTokenType.PropertyName:
-                        string property = reader.GetString()!;
-                        pending = sensitiveDepth < 0 && sensitive is null && IsSensitive(property) ? $"{name} \"{property}\"" : null;
-                        continue;
-                    case JsonTokenType.StartObject or JsonTokenType.StartArray:
-                        if (sensitiveDepth < 0 && sensitive is null && pending is not null)
+                    string property = Text(ref reader);
+                    pending = sensitiveDepth < 0 && sensitive is null && IsSensitive(property) ? name + " \"" + property + "\"" : null;
+                    continue;
+                }
+                if (token is JsonTokenType.StartObject or JsonTokenType.StartArray && sensitiveDepth < 0 && pending is not null)
+                {
+                    sensitiveDepth = reader.CurrentDepth;
+                    key = pending;
+                }
+                else if (token is JsonTokenType.EndObject or JsonTokenType.EndArray && reader.CurrentDepth == sensitiveDepth)
+                {
+                    sensitiveDepth = -1;
+                    key = sensitive;
+                }
+                else if (token is JsonTokenType.String or JsonTokenType.Number)
+                {
+                    string value = Text(ref reader);
+                    bool nested = value is ['{' or '[', .., '}' or ']'];
+                    if ((pending ?? key) is { } owner)
+                    {
+                        var spelled = reader.ValueSpan;
+                        secrets.Add(new Secret(owner, value));
+                        if (reader.ValueIsEscaped) secrets.Add(new Secret(owner, Encoding.UTF8.GetString(spelled)));
+                        if (encoded is not null)
                         {
-                            sensitiveDepth = reader.CurrentDepth;
-                            key = pending;
+                            int start = (int)reader.TokenStartIndex + (token == JsonTokenType.String ? 1 : 0);
+                            var delivered = encoded.AsSpan(map![start], map[start + spelled.Length] - map[start]);
+                            if (!delivered.SequenceEqual(spelled)) secrets.Add(new Secret(owner, Encoding.UTF8.GetString(delivered)));
                         }
-                        break;
-                    case JsonTokenType.EndObject or JsonTokenType.EndArray:
-                        if (reader.CurrentDepth == sensitiveDepth)
-                        {
-                            sensitiveDepth = -1;
-                            key = sensitive;
-                        }
-                        break;
-                    case JsonTokenType.String or JsonTokenType.Number:
-                        string? owner = pending ?? key;
-                        if (owner is not null) Leaf(ref reader, encoded, owner, secrets);
-                        else if (reader.TokenType == JsonTokenType.String && reader.GetString() is { } inner && LooksLikeJson(inner))
-                            Json(Encoding.UTF8.GetBytes(inner), null, null, name, secrets);
-                        break;
+                        // A JSON document in a sensitive string (a service account's key file): its values may be printed one by one.
+                        if (nested) Json(Encoding.UTF8.GetBytes(value), null, null, owner, owner, secrets);
+                    }
+                    else if (nested && token == JsonTokenType.String) Json(Encoding.UTF8.GetBytes(value), null, null, null, name, secrets);
                 }
                 pending = null;
             }
         }
         catch (JsonException) { /* not JSON (any more): what was found stands */ }
-        catch (InvalidOperationException) { /* a string that is not valid UTF-8 */ }
     }
 
-    /// <summary>A scalar under a sensitive key: its value, and how the JSON (and the URI around it) spell it.</summary>
-    private static void Leaf(ref Utf8JsonReader reader, (byte[] Raw, int[] Map)? encoded, string name, List<Secret> secrets)
+    /// <summary>The string or number at <paramref name="reader"/>, JSON's escapes undone (the reader has checked them).</summary>
+    private static string Text(ref Utf8JsonReader reader)
     {
-        var spelled = reader.ValueSpan;
-        string value = reader.TokenType == JsonTokenType.String ? reader.GetString()! : Encoding.UTF8.GetString(spelled);
-        secrets.Add(new Secret(name, value));
-        if (reader.ValueIsEscaped) secrets.Add(new Secret(name, Encoding.UTF8.GetString(spelled)));
-        if (encoded is var (raw, map))
+        var raw = reader.ValueSpan;
+        if (!reader.ValueIsEscaped) return Encoding.UTF8.GetString(raw);
+        var text = new StringBuilder(raw.Length);
+        for (int slash; (slash = raw.IndexOf((byte)'\\')) >= 0;)
         {
-            int start = (int)reader.TokenStartIndex + (reader.TokenType == JsonTokenType.String ? 1 : 0);
-            var delivered = raw.AsSpan(map[start], map[start + spelled.Length] - map[start]);
-            if (!delivered.SequenceEqual(spelled)) secrets.Add(new Secret(name, Encoding.UTF8.GetString(delivered)));
+            text.Append(Encoding.UTF8.GetString(raw[..slash]));
+            byte escape = raw[slash + 1];
+            text.Append(escape switch
+            {
+                (byte)'n' => '\n', (byte)'t' => '\t', (byte)'r' => '\r', (byte)'b' => '\b', (byte)'f' => '\f',
+                (byte)'u' => (char)(Hex(raw[slash + 2]) << 12 | Hex(raw[slash + 3]) << 8 | Hex(raw[slash + 4]) << 4 | Hex(raw[slash + 5])),
+                _ => (char)escape,   // " \\ /
+            });
+            raw = raw[(slash + (escape == (byte)'u' ? 6 : 2))..];
         }
-        // A JSON document in a sensitive string (a service account's key file): its values are printed one by one.
-        if (reader.TokenType == JsonTokenType.String && LooksLikeJson(value)) Json(Encoding.UTF8.GetBytes(value), null, name, name, secrets);
-    }
-
-    private static bool LooksLikeJson(string value)
-    {
-        var trimmed = value.AsSpan().Trim();
-        return trimmed.Length >= 2 && (trimmed[0] == '{' && trimmed[^1] == '}' || trimmed[0] == '[' && trimmed[^1] == ']');
+        return text.Append(Encoding.UTF8.GetString(raw)).ToString();
     }
 
     /// <summary>
@@ -201,7 +197,7 @@ public static class SecretsOf
         for (int i = 0; i < raw.Length; n++)
         {
             map[n] = i;
-            if (raw[i] == (byte)'%' && i + 2 < raw.Length && IsHex(raw[i + 1]) && IsHex(raw[i + 2]))
+            if (raw[i] == (byte)'%' && i + 2 < raw.Length && char.IsAsciiHexDigit((char)raw[i + 1]) && char.IsAsciiHexDigit((char)raw[i + 2]))
             {
                 decoded[n] = (byte)(Hex(raw[i + 1]) << 4 | Hex(raw[i + 2]));
                 i += 3;
@@ -216,8 +212,6 @@ public static class SecretsOf
         Array.Resize(ref decoded, n);
         return decoded;
     }
-
-    private static bool IsHex(byte b) => char.IsAsciiHexDigit((char)b);
 
     private static int Hex(byte b) => b <= '9' ? b - '0' : (b | 0x20) - 'a' + 10;
 }

@@ -1,4 +1,5 @@
 using LeoFlow.Agent.Masking;
+using Secret = System.Collections.Generic.KeyValuePair<string, string>;
 
 namespace LeoFlow.Agent.Tests.Unit;
 
@@ -25,7 +26,7 @@ public sealed class SecretsOfTests
     public void AVariableIsASecretWhenItsNameSaysSo()
     {
         Assert.Equal(["Zq9-api-key"], Values(SecretsOf.Variable("stripe_api_key", "Zq9-api-key")));
-        Assert.Equal("variable \"stripe_api_key\"", Assert.Single(SecretsOf.Variable("stripe_api_key", "Zq9-api-key")).Name);
+        Assert.Equal("variable \"stripe_api_key\"", Assert.Single(SecretsOf.Variable("stripe_api_key", "Zq9-api-key")).Key);
         Assert.Empty(SecretsOf.Variable("region", "eu-west-1"));
     }
 
@@ -35,7 +36,7 @@ public sealed class SecretsOfTests
         var secrets = SecretsOf.Variable("settings", """{"region": "eu", "auth": {"client_secret": "cs-98765", "nested": {"deep": 1}}, "tokens": ["t-11111", "t-22222"]}""");
 
         Assert.Equal(["cs-98765", "t-11111", "t-22222"], Values(secrets));
-        Assert.Equal(["variable \"settings\" \"client_secret\"", "variable \"settings\" \"tokens\"", "variable \"settings\" \"tokens\""], secrets.Select(s => s.Name));
+        Assert.Equal(["variable \"settings\" \"client_secret\"", "variable \"settings\" \"tokens\"", "variable \"settings\" \"tokens\""], secrets.Select(s => s.Key));
     }
 
     [Fact]
@@ -64,7 +65,7 @@ public sealed class SecretsOfTests
         var secrets = SecretsOf.Connection("warehouse", uri);
 
         Assert.Equal([password], Values(secrets));
-        Assert.Equal("connection \"warehouse\" password", secrets[0].Name);
+        Assert.Equal("connection \"warehouse\" password", secrets[0].Key);
     }
 
     [Fact]
@@ -91,7 +92,7 @@ public sealed class SecretsOfTests
         var secrets = SecretsOf.Connection("api", "http://scott:tiger-pw@api.internal/?__extra__=" + extra);
 
         Assert.Equal(["tiger-pw", "abc+def/1", "abc%2Bdef%2F1", "q\"uote", "q\\\"uote", "q%5C%22uote"], Values(secrets));
-        Assert.Equal(["connection \"api\" password", "connection \"api\" extra \"api_key\""], secrets.Take(2).Select(s => s.Name));
+        Assert.Equal(["connection \"api\" password", "connection \"api\" extra \"api_key\""], secrets.Take(2).Select(s => s.Key));
     }
 
     [Fact]
@@ -100,7 +101,7 @@ public sealed class SecretsOfTests
         var secrets = SecretsOf.Connection("api", "http://api.internal/?timeout=30&api_key=K%2B12+34&Auth_Token=tok-55555#frag");
 
         Assert.Equal(["K%2B12+34", "K+12 34", "tok-55555"], Values(secrets));
-        Assert.Equal("connection \"api\" extra \"Auth_Token\"", secrets[2].Name);
+        Assert.Equal("connection \"api\" extra \"Auth_Token\"", secrets[2].Key);
     }
 
     [Fact]
@@ -111,7 +112,7 @@ public sealed class SecretsOfTests
         var objectExtra = SecretsOf.Connection("warehouse", """ {"password": "xyzzy1", "extra": {"service_account": {"email": "bot@x.iam", "token": 123456}}}""");
 
         Assert.Equal(["pa\"ss-1", "pa\\\"ss-1", "k-12345"], Values(secrets));
-        Assert.Equal(["connection \"warehouse\" \"password\"", "connection \"warehouse\" \"password\"", "connection \"warehouse\" \"api_key\""], secrets.Select(s => s.Name));
+        Assert.Equal(["connection \"warehouse\" \"password\"", "connection \"warehouse\" \"password\"", "connection \"warehouse\" \"api_key\""], secrets.Select(s => s.Key));
         Assert.Equal(["xyzzy1", "bot@x.iam", "123456"], Values(objectExtra));
     }
 
