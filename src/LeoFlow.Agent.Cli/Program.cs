@@ -51,7 +51,7 @@ static async Task<int> RunAgentAsync()
         return 2;
     }
     // One registry for everything the agent writes: its tokens now, the task's secrets once fetched.
-    var secrets = new SecretRegistry();
+    var secrets = new SecretRegistry { MaskTaskSecrets = config.MaskSecrets };
     config.Channel.Token.MaskIn(secrets);
     var text = new OutgoingText(secrets);
     var diagnostics = new JsonDiagnostics(stderr, secrets);

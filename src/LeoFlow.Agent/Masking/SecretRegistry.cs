@@ -29,6 +29,12 @@ public sealed class SecretRegistry
     private volatile SecretMasker _masker = new([]);
     private volatile bool _hasTaskSecrets;
 
+    /// <summary>
+    /// LEOFLOW_AGENT_MASK_SECRETS: false leaves the task's secrets unmasked. The tokens are masked
+    /// regardless: they are the agent's credentials, not the task's.
+    /// </summary>
+    public bool MaskTaskSecrets { get; init; } = true;
+
     /// <summary>The secrets as they stand now; keep it for a line, fetch it again for the next.</summary>
     public SecretMasker Masker => _masker;
 
@@ -52,7 +58,7 @@ public sealed class SecretRegistry
     }
 
     /// <summary>
-    /// The task's secrets: masked from now on. Returns
+    /// The task's secrets: masked from now on, unless <see cref="MaskTaskSecrets"/> is off. Returns
     /// those that are not, being shorter than <see cref="MinLength"/> or longer than
     /// <see cref="MaxBytes"/> (one line of them, for a secret of several lines), named and why
     /// (<c>variable "pin" (shorter than 5 characters)</c>), for the agent to say so once.
@@ -60,6 +66,7 @@ public sealed class SecretRegistry
     public List<string> AddTaskSecrets(List<Secret> secrets)
     {
         var unmasked = new List<string>();
+        if (!MaskTaskSecrets) return unmasked;
         lock (_lock)
         {
             bool changed = false, masked = false;

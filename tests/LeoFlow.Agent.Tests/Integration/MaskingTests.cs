@@ -152,6 +152,26 @@ public sealed class MaskingTests
         AssertNoSecretIn(run.Stdout + run.Stderr + File.ReadAllText(terminationLog), script.Token);
     }
 
+    [Fact]
+    public async Task TurnedOffTheTasksSecretsShowAndTheTokenStillDoesNot()
+    {
+        var script = WithEverySecret("");
+        script.Spec.Entrypoint = WithToken(script, """echo "pw=$AIRFLOW_VAR_DB_PASSWORD token=$TOKEN" """);
+        await using var plane = await DevControlPlane.StartAsync(script);
+        var env = AgentProcess.EnvironmentFor(plane);
+        env["LEOFLOW_AGENT_MASK_SECRETS"] = "false";
+
+        var run = await AgentProcess.RunAsync(env);
+
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Assert.Equal([$"pw={Password} token=***"], plane.Record.Messages("stdout"));
+        var warning = Assert.Single(run.Stderr.Split('\n'), l => l.Contains("LEOFLOW_AGENT_MASK_SECRETS"));
+        Assert.Contains("\"level\":\"WARN\"", warning);
+        Assert.DoesNotContain("not masked in the task's log", run.Stderr);   // nothing was to be masked: no word on short ones
+        Assert.DoesNotContain(script.Token, run.Stdout + run.Stderr);
+        Assert.DoesNotContain(plane.Record.AllMessages, m => Contains(m, script.Token));
+    }
+
     /// <summary>No spelling of the task's secrets, nor the token, in any message the agent sent; the token only in the authorization header.</summary>
     private static void AssertNoSecretIn(ControlPlaneRecord record, string token)
     {

@@ -54,6 +54,19 @@ public sealed class SecretRegistryTests
     }
 
     [Fact]
+    public void TurnedOffTheTasksSecretsAreNotMaskedNorCountedAndTheTokensStillAre()
+    {
+        var registry = new SecretRegistry { MaskTaskSecrets = false };
+        registry.AddToken("the-agent-token");
+
+        var unmasked = registry.AddTaskSecrets([new Secret("variable \"pin_token\"", "123"), new Secret("connection \"db\" password", "tiger-pw")]);
+
+        Assert.Empty(unmasked);   // nothing was to be masked: no word on the short one
+        Assert.Equal("tiger-pw ***", registry.Masker.Mask("tiger-pw the-agent-token"));
+        Assert.False(registry.HasTaskSecrets);
+    }
+
+    [Fact]
     public void TheTaskLogMasksCountsAndSaysHowMany()
     {
         var sink = new RecordingSink();
