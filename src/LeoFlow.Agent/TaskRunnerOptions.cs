@@ -1,7 +1,7 @@
 namespace LeoFlow.Agent;
 
 /// <summary>The lifecycle's settings; defaults are the binary's, tests shorten the waits.</summary>
-public sealed record TaskRunnerOptions
+public sealed class TaskRunnerOptions
 {
     /// <summary>Sent in Register.</summary>
     public required string Version { get; init; }
