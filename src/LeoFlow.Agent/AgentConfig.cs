@@ -28,12 +28,10 @@ public sealed record AgentConfig(ChannelOptions Channel, TimeSpan GracePeriod, b
         if (insecure == "false" && !channel.UseTls)
             warnings.Add("LEOFLOW_AGENT_INSECURE=false is ignored: the address says http://");
         // Exactly true or false, unset is true; off is said once, the token being masked all the same.
-        bool mask = Get(env, "LEOFLOW_AGENT_MASK_SECRETS") switch
-        {
-            null or "true" => true,
-            "false" => false,
-            var other => throw new ConfigurationException($"LEOFLOW_AGENT_MASK_SECRETS \"{other}\" is invalid: want true or false"),
-        };
+        string? maskSetting = Get(env, "LEOFLOW_AGENT_MASK_SECRETS");
+        if (maskSetting is not (null or "true" or "false"))
+            throw new ConfigurationException($"LEOFLOW_AGENT_MASK_SECRETS \"{maskSetting}\" is invalid: want true or false");
+        bool mask = maskSetting != "false";
         if (!mask) warnings.Add("LEOFLOW_AGENT_MASK_SECRETS=false: the task's secrets are not masked (the agent's token still is)");
         return new AgentConfig(channel, ReadGracePeriod(Get(env, "LEOFLOW_AGENT_GRACE_PERIOD")), mask, warnings);
     }

@@ -166,7 +166,8 @@ public sealed class TaskRunner
             return;
         }
         var secrets = new List<Secret>();
-        foreach (var (key, value) in entries) secrets.AddRange(secretsOf(key, value));
+        foreach (var (key, value) in entries)
+            foreach (var secret in secretsOf(key, value)) secrets.Add(secret);
         unmasked.AddRange(_options.Secrets.AddTaskSecrets(secrets));
         foreach (var (key, value) in entries.OrderBy(kv => kv.Key, StringComparer.Ordinal))
             env.Set(prefix + key.ToUpperInvariant(), value, what);

@@ -6,9 +6,9 @@ namespace LeoFlow.Agent.Masking;
 /// A compiled, immutable set of secrets (UTF-8), searched for all at once in the bytes of a line:
 /// every byte covered by an occurrence of any secret is masked, and each run of overlapping or
 /// touching occurrences becomes one <see cref="SecretRegistry.Mask"/>. Each secret is anchored at
-/// its rarest byte (by how common a byte is in log text); one vectorized scan finds the anchors of
-/// all secrets, and only there are the secrets with that anchor compared. A line without an anchor
-/// costs that scan alone and is passed on as it is, without a copy.
+/// one of a few rare bytes (by how common a byte is in log text) that between them are in every
+/// secret; a vectorized scan finds the anchors, and only there are the secrets with that anchor
+/// compared. A line without an anchor costs that scan alone and is passed on as it is, without a copy.
 /// </summary>
 public sealed class SecretMasker
 {
@@ -16,40 +16,56 @@ public sealed class SecretMasker
     private readonly byte[][] _secrets;
     private readonly int[] _anchorOffsets;
     private readonly int[] _bucketStart = new int[257];
-    private readonly SearchValues<byte> _anchors;
+
+    /// <summary>The anchors, five to a search: up to five bytes are searched with SSE2, which every x64 has (more need SSSE3, or go byte by byte).</summary>
+    private readonly SearchValues<byte>[] _anchors;
     private readonly int _shortest = int.MaxValue;
 
     /// <param name="secrets">Distinct, not empty, valid UTF-8 (<see cref="SecretRegistry"/> sees to it).</param>
     public SecretMasker(IReadOnlyList<byte[]> secrets)
     {
-        _secrets = new byte[secrets.Count][];
-        _anchorOffsets = new int[secrets.Count];
-        var offsets = new int[secrets.Count];
-        for (int i = 0; i < secrets.Count; i++)
+        int n = secrets.Count;
+        _secrets = new byte[n][];
+        _anchorOffsets = new int[n];
+        // Few anchors, rare ones: greedily the byte in the most secrets not yet anchored (the rarer
+        // of equals), from the rarest bytes (capitals, symbols), then rare letters, then any.
+        var anchorOf = new int[n];   // 1 + its anchor; 0: none yet
+        var picked = new byte[256];
+        int count = 0, left = n;
+        foreach (int limit in (ReadOnlySpan<int>)[130, 202, 256])
         {
-            var secret = secrets[i];
-            for (int k = 1; k < secret.Length; k++)   // anchored at the byte least likely in a log line
-                if (Commonness(secret[k]) < Commonness(secret[offsets[i]])) offsets[i] = k;
-            _bucketStart[secret[offsets[i]] + 1]++;
+            while (left > 0)
+            {
+                var hits = new int[256];   // in how many of the secrets left (a byte twice in one counts twice: near enough)
+                for (int i = 0; i < n; i++)
+                    if (anchorOf[i] == 0)
+                        foreach (byte b in secrets[i])
+                            if (Commonness(b) <= limit) hits[b]++;
+                int best = 0;
+                for (int b = 1; b < 256; b++)
+                    if (hits[b] > hits[best] || hits[b] == hits[best] && Commonness((byte)b) < Commonness((byte)best)) best = b;
+                if (hits[best] == 0) break;
+                picked[count++] = (byte)best;
+                for (int i = 0; i < n; i++)
+                    if (anchorOf[i] == 0 && secrets[i].AsSpan().IndexOf((byte)best) >= 0) { anchorOf[i] = best + 1; left--; _bucketStart[best + 1]++; }
+            }
         }
         for (int b = 1; b <= 256; b++) _bucketStart[b] += _bucketStart[b - 1];
         var next = new int[256];
         Array.Copy(_bucketStart, next, 256);
-        var anchors = new byte[256];
-        int distinctAnchors = 0;
-        for (int i = 0; i < secrets.Count; i++)
+        for (int i = 0; i < n; i++)
         {
             var secret = secrets[i];
-            byte anchor = secret[offsets[i]];
-            if (next[anchor] == _bucketStart[anchor]) anchors[distinctAnchors++] = anchor;
+            byte anchor = (byte)(anchorOf[i] - 1);
             _secrets[next[anchor]] = secret;
-            _anchorOffsets[next[anchor]++] = offsets[i];
+            _anchorOffsets[next[anchor]++] = secret.AsSpan().IndexOf(anchor);
             _shortest = Math.Min(_shortest, secret.Length);
             // Replacing invalid UTF-8 leaves the bytes of every secret as they are, so masking before
             // or after it gives the same line, unless a secret holds U+FFFD: a replacement could complete it.
             RepairFirst |= System.Text.Encoding.UTF8.GetString(secret).Contains('\uFFFD');
         }
-        _anchors = SearchValues.Create(anchors.AsSpan(0, distinctAnchors));
+        _anchors = new SearchValues<byte>[(count + 4) / 5];
+        for (int g = 0; g < _anchors.Length; g++) _anchors[g] = SearchValues.Create(picked.AsSpan(g * 5, Math.Min(5, count - g * 5)));
     }
 
     public bool IsEmpty => _secrets.Length == 0;
@@ -107,15 +123,8 @@ public sealed class SecretMasker
     {
         int found = FindAll(full, buffer);
         foreach (var secret in _secrets)
-        {
             for (int at = Math.Max(0, full.Length - secret.Length + 1); at < full.Length; at++)
-            {
-                int next = full[at..].IndexOf(secret[0]);
-                if (next < 0) break;
-                at += next;
                 if (full[at..].SequenceEqual(secret.AsSpan(0, full.Length - at))) buffer.Add(ref found, at, int.MaxValue);
-            }
-        }
         var ranges = buffer.Ranges!.AsSpan(0, found);
         ranges.Sort();
         for (int i = 0; i < ranges.Length;)
@@ -131,18 +140,21 @@ public sealed class SecretMasker
     private int FindAll(ReadOnlySpan<byte> bytes, MaskBuffer buffer)
     {
         int found = 0;
-        for (int at = 0; at < bytes.Length; at++)
+        foreach (var anchors in _anchors)
         {
-            int next = bytes[at..].IndexOfAny(_anchors);
-            if (next < 0) break;
-            at += next;
-            byte anchor = bytes[at];
-            for (int k = _bucketStart[anchor]; k < _bucketStart[anchor + 1]; k++)
+            for (int at = 0; at < bytes.Length; at++)
             {
-                var secret = _secrets[k];
-                int start = at - _anchorOffsets[k];
-                if (start >= 0 && start <= bytes.Length - secret.Length && bytes.Slice(start, secret.Length).SequenceEqual(secret))
-                    buffer.Add(ref found, start, start + secret.Length);
+                int next = bytes[at..].IndexOfAny(anchors);
+                if (next < 0) break;
+                at += next;
+                byte anchor = bytes[at];
+                for (int k = _bucketStart[anchor]; k < _bucketStart[anchor + 1]; k++)
+                {
+                    var secret = _secrets[k];
+                    int start = at - _anchorOffsets[k];
+                    if (start >= 0 && start <= bytes.Length - secret.Length && bytes.Slice(start, secret.Length).SequenceEqual(secret))
+                        buffer.Add(ref found, start, start + secret.Length);
+                }
             }
         }
         return found;
@@ -153,18 +165,16 @@ public sealed class SecretMasker
     /// letters (in English order of frequency), digits and the punctuation of numbers, paths and
     /// key=value pairs, then capitals, other symbols, bytes of multibyte characters and controls.
     /// </summary>
-    internal static int Commonness(byte b) => b switch
-    {
-        (byte)' ' => 255,
-        >= (byte)'a' and <= (byte)'z' => 200 + 25 - "etaoinshrdlcumwfgypbvkjxqz".IndexOf((char)b),
-        >= (byte)'0' and <= (byte)'9' => 210,
-        (byte)'.' or (byte)':' or (byte)'-' or (byte)'/' or (byte)'_' or (byte)',' or (byte)'=' or (byte)'"' or (byte)'\'' => 190,
-        (byte)'(' or (byte)')' or (byte)'[' or (byte)']' or (byte)'{' or (byte)'}' or (byte)'\t' => 150,
-        >= (byte)'A' and <= (byte)'Z' => 100 + 25 - "ETAOINSHRDLCUMWFGYPBVKJXQZ".IndexOf((char)b),
-        >= 0x80 => 90,
-        > (byte)' ' and < 0x7F => 60,
-        _ => 10,
-    };
+    internal static int Commonness(byte b) =>
+        b == ' ' ? 255
+        : b is >= (byte)'a' and <= (byte)'z' ? 225 - "etaoinshrdlcumwfgypbvkjxqz".IndexOf((char)b)
+        : b is >= (byte)'0' and <= (byte)'9' ? 210
+        : ".:-/_,=\"'".Contains((char)b) ? 190
+        : "()[]{}\t".Contains((char)b) ? 150
+        : b is >= (byte)'A' and <= (byte)'Z' ? 125 - "ETAOINSHRDLCUMWFGYPBVKJXQZ".IndexOf((char)b)
+        : b >= 0x80 ? 90
+        : b is > (byte)' ' and < 0x7F ? 60
+        : 10;
 }
 
 /// <summary>
