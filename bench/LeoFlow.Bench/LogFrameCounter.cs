@@ -6,7 +6,8 @@ namespace LeoFlow.Bench;
 /// <summary>
 /// Counts the length-prefixed LogLine messages of a StreamLogs request body without building
 /// them: only field 5 (line_number) is decoded, to check that numbered lines arrive as 1, 2, 3…
-/// (none lost, none reordered). Lines without a number are the agent's framing lines.
+/// (none lost, none reordered). Lines without a number are the agent's framing lines: those few
+/// are kept as text (<see cref="Framing"/>), so a run can check what the agent said at the end.
 /// </summary>
 internal sealed class LogFrameCounter
 {
@@ -17,6 +18,9 @@ internal sealed class LogFrameCounter
     public long LastNumber { get; private set; }
     public long OutOfOrder { get; private set; }
     public long Bytes { get; private set; }
+
+    /// <summary>The messages of the agent's framing lines, in order.</summary>
+    public List<string> Framing { get; } = [];
 
     /// <summary>Consumes the whole frames at the start of <paramref name="buffer"/>; returns where the first partial one begins.</summary>
     public SequencePosition Consume(ReadOnlySequence<byte> buffer)
@@ -29,13 +33,16 @@ internal sealed class LogFrameCounter
             if (reader.Remaining < 5 + length) break;
             reader.Advance(5);
             long number;
-            if (reader.UnreadSpan.Length >= length) number = LineNumber(reader.UnreadSpan[..length]);
+            ReadOnlySpan<byte> message;
+            if (reader.UnreadSpan.Length >= length) message = reader.UnreadSpan[..length];
             else
             {
                 if (_scratch.Length < length) _scratch = new byte[Math.Max(length, _scratch.Length * 2)];
                 reader.TryCopyTo(_scratch.AsSpan(0, length));
-                number = LineNumber(_scratch.AsSpan(0, length));
+                message = _scratch.AsSpan(0, length);
             }
+            number = LineNumber(message, out var text);
+            if (number == 0) Framing.Add(System.Text.Encoding.UTF8.GetString(message.Slice(text.Start, text.Length)));
             reader.Advance(length);
             Count(number, 5 + length);
         }
@@ -52,11 +59,12 @@ internal sealed class LogFrameCounter
         LastNumber = number;
     }
 
-    /// <summary>Field 5 of a LogLine (0 when absent); every other field is skipped by its wire type.</summary>
-    private static long LineNumber(ReadOnlySpan<byte> message)
+    /// <summary>Field 5 of a LogLine (0 when absent), and where field 3 (message) is; every other field is skipped by its wire type.</summary>
+    private static long LineNumber(ReadOnlySpan<byte> message, out (int Start, int Length) text)
     {
         int pos = 0;
         long number = 0;
+        text = (0, 0);
         while (pos < message.Length)
         {
             ulong tag = Varint(message, ref pos);
@@ -69,6 +77,7 @@ internal sealed class LogFrameCounter
                 case 1: pos += 8; break;
                 case 2:
                     int length = (int)Varint(message, ref pos);   // not "pos += Varint(ref pos)": that adds to the old pos
+                    if (tag >> 3 == 3) text = (pos, length);
                     pos += length;
                     break;
                 case 5: pos += 4; break;

@@ -29,7 +29,7 @@ internal sealed class SinkPlane : IAsyncDisposable
     /// <summary>The run being measured; <see cref="Begin"/> starts a new one.</summary>
     public SinkRun Run { get; private set; } = new(new TaskSpec());
 
-    public SinkRun Begin(TaskSpec spec) => Run = new SinkRun(spec);
+    public SinkRun Begin(TaskSpec spec, IReadOnlyDictionary<string, string>? variables = null) => Run = new SinkRun(spec, variables);
 
     public static async Task<SinkPlane> StartAsync()
     {

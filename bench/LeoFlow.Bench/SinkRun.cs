@@ -4,13 +4,16 @@ using Leoflow.Agent.V1;
 namespace LeoFlow.Bench;
 
 /// <summary>What the minimal sink saw of one agent run, with Stopwatch timestamps (0: not yet).</summary>
-internal sealed class SinkRun(TaskSpec spec)
+internal sealed class SinkRun(TaskSpec spec, IReadOnlyDictionary<string, string>? variables = null)
 {
     private readonly TaskCompletionSource _firstFrame = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<ReportStateRequest> _final = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _firstConnection, _firstRequest;
 
     public TaskSpec Spec { get; } = spec;
+
+    /// <summary>What GetVariables answers (none by default).</summary>
+    public IReadOnlyDictionary<string, string> Variables { get; } = variables ?? new Dictionary<string, string>();
 
     /// <summary>The agent being measured; its peak RSS and CPU time are sampled when it reports its final state.</summary>
     public Child? Agent { get; set; }

@@ -13,8 +13,12 @@ internal sealed class SinkService(SinkPlane plane) : AgentService.AgentServiceBa
     public override Task<TaskSpec> GetTaskSpec(GetTaskSpecRequest request, ServerCallContext context) =>
         Task.FromResult(plane.Run.Spec);
 
-    public override Task<GetVariablesResponse> GetVariables(GetVariablesRequest request, ServerCallContext context) =>
-        Task.FromResult(new GetVariablesResponse());
+    public override Task<GetVariablesResponse> GetVariables(GetVariablesRequest request, ServerCallContext context)
+    {
+        var reply = new GetVariablesResponse();
+        foreach (var (key, value) in plane.Run.Variables) reply.Variables[key] = value;
+        return Task.FromResult(reply);
+    }
 
     public override Task<GetConnectionsResponse> GetConnections(GetConnectionsRequest request, ServerCallContext context) =>
         Task.FromResult(new GetConnectionsResponse());

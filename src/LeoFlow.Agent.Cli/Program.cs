@@ -5,6 +5,7 @@ using LeoFlow.Agent.Channel;
 using LeoFlow.Agent.Cli;
 using LeoFlow.Agent.Diagnostics;
 using LeoFlow.Agent.Logs;
+using LeoFlow.Agent.Masking;
 using LeoFlow.Agent.Output;
 using LeoFlow.Agent.Process;
 using LeoFlow.Agent.Tracing;
@@ -29,7 +30,7 @@ return args switch
 static async Task<int> RunAndFinishAsync()
 {
     int code = await RunAgentAsync();
-    StandardStreams.Finish(new JsonDiagnostics(StandardStreams.Stderr, []));
+    StandardStreams.Finish(new JsonDiagnostics(StandardStreams.Stderr, new SecretRegistry()));
     return code;
 }
 
@@ -43,16 +44,20 @@ static async Task<int> RunAgentAsync()
     try { config = AgentConfig.FromEnvironment(env); }
     catch (ConfigurationException e)
     {
-        string[] secrets = [env.GetValueOrDefault("LEOFLOW_AGENT_TOKEN", "").Trim()];
-        var early = new JsonDiagnostics(stderr, secrets);
+        var token = new SecretRegistry();
+        token.AddToken(env.GetValueOrDefault("LEOFLOW_AGENT_TOKEN", "").Trim());
+        var early = new JsonDiagnostics(stderr, token);
         early.Error("configuration error", e.Message);
-        TerminationLog.FromEnvironment(env, new OutgoingText(secrets), early).Write("configuration error: " + e.Message);
+        TerminationLog.FromEnvironment(env, new OutgoingText(token), early).Write("configuration error: " + e.Message);
         return 2;
     }
-    var text = OutgoingText.For(config.Channel.Token);
+    // One registry for everything the agent writes: its tokens now, the task's secrets once fetched.
+    var secrets = new SecretRegistry { MaskTaskSecrets = config.MaskSecrets };
+    config.Channel.Token.MaskIn(secrets);
+    var text = new OutgoingText(secrets);
     // The task's trace from here on: every diagnostic names it, every call carries its context.
     var trace = TaskTrace.Begin(config.Tracing.Parent, config.Tracing.Export is not null, text);
-    var diagnostics = new JsonDiagnostics(stderr, () => config.Channel.Token.All, trace);
+    var diagnostics = new JsonDiagnostics(stderr, secrets, trace);
     config.Channel.Token.WarnTo(diagnostics);
     var terminationLog = TerminationLog.FromEnvironment(env, text, diagnostics);
     diagnostics.Info($"control plane {config.Channel.Describe()}");
@@ -89,7 +94,7 @@ static async Task<int> RunAgentAsync()
         new GrpcLogSink(connection, diagnostics, FallbackLogWriter.StandardOutput, span: trace.Root),
         returnValue,
         diagnostics,
-        new TaskRunnerOptions { Version = Commands.AgentVersion, Hostname = hostname, Environment = env, Token = config.Channel.Token },
+        new TaskRunnerOptions { Version = Commands.AgentVersion, Hostname = hostname, Environment = env, Token = config.Channel.Token, Secrets = secrets },
         trace,
         // Nothing is built for export unless there is somewhere to send the spans, and they are recorded.
         config.Tracing.Export is { } otlp && trace.Recording ? new OtlpExporter(otlp, Commands.AgentVersion, hostname, diagnostics) : null);

@@ -5,8 +5,9 @@ using LeoFlow.Agent.Tracing;
 namespace LeoFlow.Agent;
 
 /// <summary>The agent's configuration, read once from its environment and validated before any network call.</summary>
+/// <param name="MaskSecrets">LEOFLOW_AGENT_MASK_SECRETS: mask the task's secrets in everything the agent ships or writes (the token is masked regardless).</param>
 /// <param name="Warnings">Settings that are legal but probably not what was meant, for the agent to print at start.</param>
-public sealed record AgentConfig(ChannelOptions Channel, TimeSpan GracePeriod, IReadOnlyList<string> Warnings)
+public sealed record AgentConfig(ChannelOptions Channel, TimeSpan GracePeriod, bool MaskSecrets, IReadOnlyList<string> Warnings)
 {
     /// <summary>
     /// SIGTERM → SIGKILL wait for the task. Kubernetes gives the whole pod 30 s
@@ -30,7 +31,13 @@ public sealed record AgentConfig(ChannelOptions Channel, TimeSpan GracePeriod, I
             warnings.Add($"the bearer token is sent in plaintext to {address.Authority}; use https:// or LEOFLOW_AGENT_INSECURE=false");
         if (insecure == "false" && !channel.UseTls)
             warnings.Add("LEOFLOW_AGENT_INSECURE=false is ignored: the address says http://");
-        return new AgentConfig(channel, ReadGracePeriod(Get(env, "LEOFLOW_AGENT_GRACE_PERIOD")), warnings)
+        // Exactly true or false, unset is true; off is said once, the token being masked all the same.
+        string? maskSetting = Get(env, "LEOFLOW_AGENT_MASK_SECRETS");
+        if (maskSetting is not (null or "true" or "false"))
+            throw new ConfigurationException($"LEOFLOW_AGENT_MASK_SECRETS \"{maskSetting}\" is invalid: want true or false");
+        bool mask = maskSetting != "false";
+        if (!mask) warnings.Add("LEOFLOW_AGENT_MASK_SECRETS=false: the task's secrets are not masked (the agent's token still is)");
+        return new AgentConfig(channel, ReadGracePeriod(Get(env, "LEOFLOW_AGENT_GRACE_PERIOD")), mask, warnings)
         {
             Tracing = TracingOptions.FromEnvironment(env, warnings),
         };

@@ -5,9 +5,11 @@ using Grpc.Core;
 using LeoFlow.Agent.Channel;
 using LeoFlow.Agent.Diagnostics;
 using LeoFlow.Agent.Logs;
+using LeoFlow.Agent.Masking;
 using LeoFlow.Agent.Process;
 using LeoFlow.Agent.Tracing;
 using Leoflow.Agent.V1;
+using Secret = System.Collections.Generic.KeyValuePair<string, string>;   // Key: where it came from, for a message (connection "db" password); Value: the secret
 
 namespace LeoFlow.Agent;
 
@@ -55,7 +57,8 @@ public sealed class TaskRunner
         _returnValue = returnValue;
         _diagnostics = diagnostics;
         _options = options;
-        _text = OutgoingText.For(options.Token);
+        options.Token?.MaskIn(options.Secrets);
+        _text = new OutgoingText(options.Secrets);
         _log = new TaskLog(sink, _text);
         _trace = trace ?? TaskTrace.Unexported();
         _exporter = exporter ?? NoSpanExport.Instance;
@@ -139,10 +142,12 @@ public sealed class TaskRunner
         await AddXComInputsAsync(env, spec, calls);
         env.Set("LEOFLOW_RETURN_VALUE_PATH", _returnValue.Path, "return value path");
         if (spec.CallArgsJson.Length > 0) env.Set("LEOFLOW_CALL_ARGS_JSON", spec.CallArgsJson, "call args");
-        await AddSecretsAsync(env, "variable", "AIRFLOW_VAR_", async span => (await calls.CallAsync("GetVariables", span,
+        var unmasked = new List<string>();
+        await AddSecretsAsync(env, "variable", "AIRFLOW_VAR_", SecretsOf.Variable, unmasked, async span => (await calls.CallAsync("GetVariables", span,
             o => _client.GetVariablesAsync(new GetVariablesRequest(), o), RetryPolicy.TransportOnly)).Variables);
-        await AddSecretsAsync(env, "connection", "AIRFLOW_CONN_", async span => (await calls.CallAsync("GetConnections", span,
+        await AddSecretsAsync(env, "connection", "AIRFLOW_CONN_", SecretsOf.Connection, unmasked, async span => (await calls.CallAsync("GetConnections", span,
             o => _client.GetConnectionsAsync(new GetConnectionsRequest(), o), RetryPolicy.TransportOnly)).ConnectionUris);
+        if (unmasked.Count > 0) _diagnostics.Warn("not masked in the task's log: " + string.Join("; ", unmasked));
         return env;
     }
 
@@ -177,10 +182,13 @@ public sealed class TaskRunner
     }
 
     /// <summary>
-    /// Variables and connections are best effort: without them the task may still run. Their span
+    /// Variables and connections are best effort: without them the task may still run. Their
+    /// secrets are masked from the moment they arrive: before the task starts, and before any
+    /// diagnostic could quote them (README, "Secrets in the task log"). Their span
     /// (agent.get_variables, agent.get_connections) counts them; names and values stay out of it.
     /// </summary>
-    private async Task AddSecretsAsync(TaskEnvironment env, string what, string prefix, Func<TraceSpan, Task<IDictionary<string, string>>> fetch)
+    private async Task AddSecretsAsync(TaskEnvironment env, string what, string prefix, Func<string, string, List<Secret>> secretsOf,
+        List<string> unmasked, Func<TraceSpan, Task<IDictionary<string, string>>> fetch)
     {
         using var span = _trace.StartClient(what == "variable" ? "agent.get_variables" : "agent.get_connections");
         IDictionary<string, string> entries;
@@ -191,6 +199,10 @@ public sealed class TaskRunner
             return;
         }
         span.Set(what == "variable" ? "leoflow.variables.count" : "leoflow.connections.count", (long)entries.Count);
+        var secrets = new List<Secret>();
+        foreach (var (key, value) in entries)
+            foreach (var secret in secretsOf(key, value)) secrets.Add(secret);
+        unmasked.AddRange(_options.Secrets.AddTaskSecrets(secrets));
         foreach (var (key, value) in entries.OrderBy(kv => kv.Key, StringComparer.Ordinal))
             env.Set(prefix + key.ToUpperInvariant(), value, what);
     }
@@ -245,6 +257,7 @@ public sealed class TaskRunner
         }
         bool succeeded = failure is null && run.Exit.ExitCode == 0;
         string duration = GoDuration.Format(run.Duration);
+        _log.MaskedCount();
         _log.Framing(succeeded ? LogLevel.Info : LogLevel.Error, succeeded
             ? $"✓ task succeeded in {duration}"
             : $"✗ task failed (exit {run.Exit.ExitCode}) in {duration}" + (failure is null ? "" : ": " + failure));

@@ -1,7 +1,7 @@
 namespace LeoFlow.Agent;
 
 /// <summary>The lifecycle's settings; defaults are the binary's, tests shorten the waits.</summary>
-public sealed record TaskRunnerOptions
+public sealed class TaskRunnerOptions
 {
     /// <summary>Sent in Register.</summary>
     public required string Version { get; init; }
@@ -39,10 +39,16 @@ public sealed record TaskRunnerOptions
 
     /// <summary>
     /// The bearer token the channel sends: read again when the control plane answers
-    /// Unauthenticated (<see cref="ControlPlaneCalls"/>), and every token it held redacted from the
-    /// framing lines and the reported error message. Null: nothing to re-read or redact.
+    /// Unauthenticated (<see cref="ControlPlaneCalls"/>), and every token it held masked
+    /// (<see cref="Secrets"/>). Null: nothing to re-read or mask.
     /// </summary>
     public Channel.TokenSource? Token { get; init; }
+
+    /// <summary>
+    /// What is masked in everything the agent ships or writes: the same registry as its
+    /// diagnostics', so that they mask the task's secrets too. The token's are added to it.
+    /// </summary>
+    public Masking.SecretRegistry Secrets { get; init; } = new();
 
     /// <summary>Unit of the <see cref="Backoff"/> schedule (1 s: retries over 31 s in all).</summary>
     public TimeSpan BackoffUnit { get; init; } = TimeSpan.FromSeconds(1);

@@ -9,7 +9,7 @@ namespace LeoFlow.Agent;
 /// is written only when it exists (the kubelet creates it; elsewhere /dev is not ours to litter);
 /// LEOFLOW_AGENT_TERMINATION_LOG names another file (created if needed), and set empty turns it off.
 /// The pod's status is read by more people than the token's Secret: the reason passes through
-/// <see cref="OutgoingText"/> (token redacted, control characters escaped).
+/// <see cref="OutgoingText"/> (secrets masked, control characters escaped).
 /// </summary>
 internal sealed class TerminationLog
 {

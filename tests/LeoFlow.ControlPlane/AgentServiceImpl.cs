@@ -16,20 +16,20 @@ internal sealed class AgentServiceImpl(ControlPlaneScript script, ControlPlaneRe
 {
     public override async Task<RegisterResponse> Register(RegisterRequest request, ServerCallContext context)
     {
-        await EnterAsync(nameof(Register), context);
+        await EnterAsync(nameof(Register), context, request);
         record.Registrations.Enqueue(request);
         return new RegisterResponse { SessionId = "ti-dev-1", ServerTime = Timestamp.FromDateTime(DateTime.UtcNow) };
     }
 
     public override async Task<TaskSpec> GetTaskSpec(GetTaskSpecRequest request, ServerCallContext context)
     {
-        await EnterAsync(nameof(GetTaskSpec), context);
+        await EnterAsync(nameof(GetTaskSpec), context, request);
         return script.Spec;
     }
 
     public override async Task<FetchXComResponse> FetchXCom(FetchXComRequest request, ServerCallContext context)
     {
-        await EnterAsync(nameof(FetchXCom), context);
+        await EnterAsync(nameof(FetchXCom), context, request);
         record.XComFetches.Enqueue(request);
         if (!script.Spec.XcomInputMapping.Values.Contains(request.UpstreamTaskId))
             throw new RpcException(new Status(StatusCode.PermissionDenied, $"task did not declare upstream {request.UpstreamTaskId}"));
@@ -47,7 +47,7 @@ internal sealed class AgentServiceImpl(ControlPlaneScript script, ControlPlaneRe
 
     public override async Task<PushXComResponse> PushXCom(PushXComRequest request, ServerCallContext context)
     {
-        await EnterAsync(nameof(PushXCom), context);
+        await EnterAsync(nameof(PushXCom), context, request);
         if (request.Value.Length > script.MaxXComBytes)
             return new PushXComResponse { Accepted = false, RejectionReason = "payload_too_large" };
         record.Pushed[request.Key.Length == 0 ? "return_value" : request.Key] = request;
@@ -56,7 +56,7 @@ internal sealed class AgentServiceImpl(ControlPlaneScript script, ControlPlaneRe
 
     public override async Task StreamLogs(IAsyncStreamReader<LogLine> requestStream, IServerStreamWriter<LogAck> responseStream, ServerCallContext context)
     {
-        await EnterAsync(nameof(StreamLogs), context);
+        await EnterAsync(nameof(StreamLogs), context, null);
         int stream = Interlocked.Increment(ref record._streams);
         record.CurrentLogStream = context.GetHttpContext();
         int received = 0;
@@ -85,7 +85,7 @@ internal sealed class AgentServiceImpl(ControlPlaneScript script, ControlPlaneRe
 
     public override async Task<ReportStateResponse> ReportState(ReportStateRequest request, ServerCallContext context)
     {
-        await EnterAsync(nameof(ReportState), context, ControlPlaneRecord.StateName(request.State));
+        await EnterAsync(nameof(ReportState), context, request, ControlPlaneRecord.StateName(request.State));
         if (request.State == TaskState.Unspecified || !System.Enum.IsDefined(request.State))
             throw new RpcException(new Status(StatusCode.InvalidArgument, "invalid state"));
         record.AddState(request);
@@ -94,7 +94,7 @@ internal sealed class AgentServiceImpl(ControlPlaneScript script, ControlPlaneRe
 
     public override async Task<HeartbeatResponse> Heartbeat(HeartbeatRequest request, ServerCallContext context)
     {
-        await EnterAsync(nameof(Heartbeat), context);
+        await EnterAsync(nameof(Heartbeat), context, request);
         int n = Interlocked.Increment(ref record._heartbeats);
         bool terminate = script.TerminateAfterHeartbeats > 0 && n >= script.TerminateAfterHeartbeats;
         return new HeartbeatResponse { ShouldTerminate = terminate, ServerTime = Timestamp.FromDateTime(DateTime.UtcNow) };
@@ -102,7 +102,7 @@ internal sealed class AgentServiceImpl(ControlPlaneScript script, ControlPlaneRe
 
     public override async Task<GetVariablesResponse> GetVariables(GetVariablesRequest request, ServerCallContext context)
     {
-        await EnterAsync(nameof(GetVariables), context);
+        await EnterAsync(nameof(GetVariables), context, request);
         CheckSecrets(context);
         var reply = new GetVariablesResponse();
         reply.Variables.Add(script.Variables);
@@ -111,7 +111,7 @@ internal sealed class AgentServiceImpl(ControlPlaneScript script, ControlPlaneRe
 
     public override async Task<GetConnectionsResponse> GetConnections(GetConnectionsRequest request, ServerCallContext context)
     {
-        await EnterAsync(nameof(GetConnections), context);
+        await EnterAsync(nameof(GetConnections), context, request);
         CheckSecrets(context);
         var reply = new GetConnectionsResponse();
         reply.ConnectionUris.Add(script.Connections);
@@ -122,9 +122,10 @@ internal sealed class AgentServiceImpl(ControlPlaneScript script, ControlPlaneRe
     /// Authenticates like the real server, records the call, applies scripted faults: those of
     /// the method, then those of "method:qualifier" (ReportState's state), then the hooks.
     /// </summary>
-    private async Task EnterAsync(string method, ServerCallContext context, string? qualifier = null)
+    private async Task EnterAsync(string method, ServerCallContext context, Google.Protobuf.IMessage? request, string? qualifier = null)
     {
         record.AddAttempt(method);
+        if (request is not null) record.Requests.Enqueue(request);
         string? header = context.RequestHeaders.GetValue("authorization");
         record.Authorizations.Enqueue(header ?? "");
         if (header is null) throw new RpcException(new Status(StatusCode.Unauthenticated, "missing authorization token"));

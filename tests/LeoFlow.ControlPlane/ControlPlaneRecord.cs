@@ -28,6 +28,12 @@ public sealed class ControlPlaneRecord
     /// <summary>Method names of every call, authenticated or not, in order of arrival.</summary>
     public ConcurrentQueue<string> Attempts { get; } = new();
 
+    /// <summary>Every unary request as it arrived, authenticated or not; the log stream's lines are in <see cref="Lines"/>.</summary>
+    public ConcurrentQueue<Google.Protobuf.IMessage> Requests { get; } = new();
+
+    /// <summary>Every message the agent sent: the unary requests and the log lines.</summary>
+    public IReadOnlyList<Google.Protobuf.IMessage> AllMessages => [.. Requests, .. Lines];
+
     public ConcurrentQueue<ReportStateRequest> States { get; } = new();
     public ConcurrentQueue<RegisterRequest> Registrations { get; } = new();
     public ConcurrentQueue<FetchXComRequest> XComFetches { get; } = new();

@@ -15,17 +15,27 @@ namespace LeoFlow.Bench.Benchmarks;
 /// spawn) to the arrival of the last line. The reference is the raw pipe: cat FILE | wc -l. A second
 /// reference is why the agent frames StreamLogs itself: the same sink fed by a Grpc.Net.Client
 /// duplex call that writes one generated LogLine per WriteAsync, as a generic client does (each
-/// write is flushed on its own).
+/// write is flushed on its own). The same lines go, in the same runs, to an agent that masks 20
+/// secrets (sensitive variables of 8 to 40 bytes) the lines do not hold, and to one whose file
+/// has one of them in one line in 100: the cost of masking, against the same sink.
 /// </summary>
 internal static class ThroughputBench
 {
     public const double TargetLinesPerSecond = 500_000;
     public const double TargetPeakRssMb = 20;
 
+    /// <summary>With 20 secrets registered, the share of the unmasked rate the log pipeline keeps.</summary>
+    public const double TargetMaskedShare = 0.8;
+
+    /// <summary>Secrets the masked runs register; one line in this many carries one of them in the second file.</summary>
+    public const int SecretCount = 20, SecretEvery = 100;
+
     public static async Task RunAsync(BenchOptions options, SinkPlane sink, Report report)
     {
         int lines = options.ThroughputLines;
-        string file = Generate(lines);
+        var secrets = Secrets();
+        string file = Generate(lines, null);
+        string withSecrets = Generate(lines, secrets.Values.ToArray());
         try
         {
             string agent = AgentEnvironment.Relative(options, options.Agent);
@@ -33,13 +43,19 @@ internal static class ThroughputBench
                 $"{AgentEnvironment.Shell(options)} {agent}\n" +
                 $"# task: bash -c 'cat {file}' (line i is i, zero-padded to 9 digits, then 'x' up to 99 bytes, then a newline)\n" +
                 "# served by the minimal sink (bench/LeoFlow.Bench/SinkPlane.cs), then by the dev control plane (tests/LeoFlow.ControlPlane)\n" +
-                $"bash -c 'cat {file} | wc -l'   # the reference: the raw pipe rate of the same bytes");
+                $"bash -c 'cat {file} | wc -l'   # the reference: the raw pipe rate of the same bytes\n" +
+                $"# masked: GetVariables answers {SecretCount} sensitive variables (service_NN_password, _api_key, _token, _secret, _passphrase;\n" +
+                $"# values of 8 to 40 bytes of letters, digits and -_.+/=), none in the lines; then the same with every {SecretEvery}th line\n" +
+                $"# carrying one of them ({withSecrets}); runs interleaved: unmasked, masked, masked with occurrences, each round starting with the next");
             var raw = section.Row("reference: cat FILE | wc -l (raw pipe), exec → exit", "lines/s");
             var rawMb = section.Row("reference: raw pipe", "MB/s");
             var sinkLines = section.Row("agent → minimal sink", "lines/s");
             var sinkMb = section.Row("agent → minimal sink", "MB/s");
             var sinkExit = section.Row("agent → minimal sink: exec → agent exit", "ms");
             var sinkCpu = section.Row("agent → minimal sink: agent CPU (utime+stime) per million lines", "s");
+            var maskedLines = section.Row($"agent → minimal sink, {SecretCount} secrets registered, none in the lines", "lines/s");
+            var maskedCpu = section.Row($"agent → minimal sink, {SecretCount} secrets registered: agent CPU per million lines", "s");
+            var occurrenceLines = section.Row($"agent → minimal sink, {SecretCount} secrets registered, one line in {SecretEvery} carries one", "lines/s");
             int genericLines = Math.Min(lines, GenericClientLines);
             var generic = section.Row($"reference: Grpc.Net.Client duplex call, one LogLine per WriteAsync → minimal sink ({genericLines:N0} lines, in the bench process)", "lines/s");
             var devLines = section.Row("agent → dev control plane", "lines/s");
@@ -63,19 +79,30 @@ internal static class ThroughputBench
                 rawMb.Add(megabytes / (wc.ExecToExitMs / 1000));
             }
             var spec = new TaskSpec { Operator = "bash", Entrypoint = $"cat {file}" };
+            var occurrencesSpec = new TaskSpec { Operator = "bash", Entrypoint = $"cat {withSecrets}" };
             for (int run = 0; run < options.ThroughputRuns; run++)
             {
-                var sinkRun = sink.Begin(spec);
-                using var child = Child.Start(options.Agent, [], AgentEnvironment.For(options, sink.Address), samplePeakRss: true);
-                sinkRun.Agent = child;
-                await child.WaitSuccessAsync("agent");
-                Check("minimal sink", lines, sinkRun.Logs.Numbered, sinkRun.Logs.LastNumber, sinkRun.Logs.OutOfOrder);
-                double seconds = Stopwatch.GetElapsedTime(sinkRun.FirstFrame, sinkRun.LastLine).TotalSeconds;
-                sinkLines.Add(lines / seconds);
-                sinkMb.Add(megabytes / seconds);
-                sinkExit.Add(child.ExecToExitMs);
-                sinkCpu.Add(child.CpuTicks / ProcFs.TicksPerSecond * 1e6 / lines);
-                sinkRss.Add(child.PeakRssKib * 1024 / 1e6);
+                // The three variants in turn, each run starting with another, so none is always the
+                // one that comes first (a cold page cache, a core just woken).
+                for (int variant = run; variant < run + 3; variant++)
+                {
+                    if (variant % 3 == 0)
+                    {
+                        var (seconds, child) = await SinkRunAsync(options, sink, spec, null, lines, 0);
+                        sinkLines.Add(lines / seconds);
+                        sinkMb.Add(megabytes / seconds);
+                        sinkExit.Add(child.ExecToExitMs);
+                        sinkCpu.Add(child.CpuTicks / ProcFs.TicksPerSecond * 1e6 / lines);
+                        sinkRss.Add(child.PeakRssKib * 1024 / 1e6);
+                    }
+                    else if (variant % 3 == 1)
+                    {
+                        var (seconds, child) = await SinkRunAsync(options, sink, spec, secrets, lines, 0);
+                        maskedLines.Add(lines / seconds);
+                        maskedCpu.Add(child.CpuTicks / ProcFs.TicksPerSecond * 1e6 / lines);
+                    }
+                    else occurrenceLines.Add(lines / (await SinkRunAsync(options, sink, occurrencesSpec, secrets, lines, lines / SecretEvery)).Seconds);
+                }
             }
             for (int run = 0; run < options.DevPlaneThroughputRuns; run++)
                 generic.Add(await GenericClientRunAsync(sink, genericLines));
@@ -92,11 +119,23 @@ internal static class ThroughputBench
                 "the agent's framing lines are not counted.");
             section.Notes.Add($"Ratio to the raw pipe (medians): minimal sink {sinkLines.Median / raw.Median:0.00}, dev control plane {devLines.Median / raw.Median:0.00}.");
             section.Notes.Add($"The agent's batched frames against one generated LogLine per Grpc.Net.Client WriteAsync, same sink (medians): {sinkLines.Median / generic.Median:0.0}×.");
+            // Each masked run against the unmasked run of its round: on a shared machine the load
+            // drifts between runs more than masking costs, and a round shares the moment's load.
+            var paired = Paired(maskedLines, sinkLines);
+            double share = paired[paired.Length / 2];
+            var pairedOccurrences = Paired(occurrenceLines, sinkLines);
+            section.Notes.Add($"Masking, each masked run against the unmasked run of its round (same sink): with {SecretCount} secrets registered " +
+                $"{share:0.00} of the unmasked rate (median of the pairs; {paired[0]:0.00} to {paired[^1]:0.00}; medians of the rows: {maskedLines.Median / sinkLines.Median:0.00}), " +
+                $"with one line in {SecretEvery} carrying one {pairedOccurrences[pairedOccurrences.Length / 2]:0.00} ({pairedOccurrences[0]:0.00} to {pairedOccurrences[^1]:0.00}; " +
+                $"each run's count line checked: {lines / SecretEvery:N0} masked); agent CPU per million lines {maskedCpu.Median / sinkCpu.Median:0.00}× the unmasked. " +
+                "Unmasked means no secret of the task: the agent's token is masked always, so it is registered in every run.");
             rssSection.Notes.Add("MB = 10^6 bytes. The reference, the same agent with a silent task, is in the idle section below.");
             report.Targets.Add(new Target("log lines delivered (minimal sink)", $"≥ {TargetLinesPerSecond:N0} lines/s, zero lost",
                 $"{sinkLines.Median:N0} lines/s (median), zero lost", sinkLines.Median >= TargetLinesPerSecond));
             report.Targets.Add(new Target("log lines delivered (dev control plane)", $"≥ {TargetLinesPerSecond:N0} lines/s, zero lost",
                 $"{devLines.Median:N0} lines/s (median), zero lost", devLines.Median >= TargetLinesPerSecond));
+            report.Targets.Add(new Target($"log lines delivered with {SecretCount} secrets masked (minimal sink)", $"≥ {TargetMaskedShare:0%} of the unmasked rate, same run",
+                $"{share:0%} (median of interleaved pairs; {maskedLines.Median:N0} against {sinkLines.Median:N0} lines/s, medians)", share >= TargetMaskedShare));
             double worstRss = Math.Max(sinkRss.Max, devRss.Max);
             report.Targets.Add(new Target("peak RSS while shipping logs", $"≤ {TargetPeakRssMb} MB",
                 $"{worstRss:0.0} MB (highest of all throughput runs)", worstRss <= TargetPeakRssMb));
@@ -104,7 +143,56 @@ internal static class ThroughputBench
         finally
         {
             File.Delete(file);
+            File.Delete(withSecrets);
         }
+    }
+
+    /// <summary>Run i of <paramref name="runs"/> over run i of <paramref name="references"/>, sorted.</summary>
+    private static double[] Paired(Samples runs, Samples references) =>
+        runs.Values.Zip(references.Values, (run, reference) => run / reference).Order().ToArray();
+
+    /// <summary>
+    /// One agent against the minimal sink: the seconds from the first frame to the last line, and
+    /// the agent. With <paramref name="variables"/>, the run is checked to have masked
+    /// <paramref name="masked"/> occurrences (the agent's count line).
+    /// </summary>
+    private static async Task<(double Seconds, Child Agent)> SinkRunAsync(BenchOptions options, SinkPlane sink, TaskSpec spec,
+        IReadOnlyDictionary<string, string>? variables, int lines, int masked)
+    {
+        var sinkRun = sink.Begin(spec, variables);
+        var child = Child.Start(options.Agent, [], AgentEnvironment.For(options, sink.Address), samplePeakRss: true);
+        try
+        {
+            sinkRun.Agent = child;
+            await child.WaitSuccessAsync("agent");
+        }
+        finally
+        {
+            child.Dispose();
+        }
+        Check("minimal sink", lines, sinkRun.Logs.Numbered, sinkRun.Logs.LastNumber, sinkRun.Logs.OutOfOrder);
+        string count = $"▪ secrets masked in the task's output: {masked}";
+        if (variables is not null && !sinkRun.Logs.Framing.Contains(count))
+            throw new BenchException($"the agent did not say \"{count}\": {string.Join(" | ", sinkRun.Logs.Framing)}");
+        return (Stopwatch.GetElapsedTime(sinkRun.FirstFrame, sinkRun.LastLine).TotalSeconds, child);
+    }
+
+    /// <summary>
+    /// The secrets of the masked runs: <see cref="SecretCount"/> sensitive variables whose values
+    /// are 8 to 40 bytes of an API key's or a password's alphabet, the same in every run.
+    /// </summary>
+    private static Dictionary<string, string> Secrets()
+    {
+        var random = new Random(15);
+        string[] kinds = ["password", "api_key", "token", "secret", "passphrase"];
+        const string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.+/=";
+        var secrets = new Dictionary<string, string>();
+        for (int i = 0; i < SecretCount; i++)
+        {
+            int length = 8 + i * 32 / (SecretCount - 1);
+            secrets[$"service_{i:00}_{kinds[i % kinds.Length]}"] = new string(Enumerable.Range(0, length).Select(_ => alphabet[random.Next(alphabet.Length)]).ToArray());
+        }
+        return secrets;
     }
 
     /// <summary>Lines written by the generic client per run: at its rate a million would take most of a minute.</summary>
@@ -169,17 +257,27 @@ internal static class ThroughputBench
             throw new BenchException($"{plane}: {numbered:N0} of {expected:N0} lines arrived, last number {lastNumber:N0}, {outOfOrder:N0} out of order");
     }
 
-    /// <summary>N lines of exactly <see cref="BenchOptions.LineBytes"/> bytes: the line number, zero-padded, then filler.</summary>
-    private static string Generate(int lines)
+    /// <summary>
+    /// N lines of exactly <see cref="BenchOptions.LineBytes"/> bytes: the line number, zero-padded,
+    /// then filler; with <paramref name="secrets"/>, every <see cref="SecretEvery"/>th line has one
+    /// of them (in turn) after its number.
+    /// </summary>
+    private static string Generate(int lines, string[]? secrets)
     {
-        string path = Path.Join(Path.GetTempPath(), $"leoflow-bench-{Environment.ProcessId}-{lines}.txt");
+        string path = Path.Join(Path.GetTempPath(), $"leoflow-bench-{Environment.ProcessId}-{lines}{(secrets is null ? "" : "-secrets")}.txt");
         using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
         var line = new byte[BenchOptions.LineBytes];
-        line.AsSpan().Fill((byte)'x');
-        line[^1] = (byte)'\n';
         for (int i = 1; i <= lines; i++)
         {
+            line.AsSpan().Fill((byte)'x');
+            line[^1] = (byte)'\n';
             Encoding.ASCII.GetBytes(i.ToString("D9", System.Globalization.CultureInfo.InvariantCulture), line);
+            if (secrets is not null && i % SecretEvery == 0)
+            {
+                line[9] = (byte)' ';
+                Encoding.ASCII.GetBytes(secrets[i / SecretEvery % secrets.Length], line.AsSpan(10));
+                line[10 + secrets[i / SecretEvery % secrets.Length].Length] = (byte)' ';
+            }
             file.Write(line);
         }
         return path;

@@ -12,7 +12,7 @@ namespace LeoFlow.Agent.Channel;
 public sealed class TokenSource
 {
     /// <summary>
-    /// The shortest token accepted. Every outgoing text has the token replaced by "[redacted]";
+    /// The shortest token accepted. Everything the agent writes has the token masked as "***";
     /// a token of a character or two would shred every message and still say what it is.
     /// </summary>
     public const int MinLength = 8;
@@ -27,6 +27,7 @@ public sealed class TokenSource
     private volatile string[] _all;
     private volatile int _version;
     private IDiagnostics? _diagnostics;
+    private Masking.SecretRegistry? _secrets;
     private bool _warned;
 
     private TokenSource(string token, string? file)
@@ -37,8 +38,8 @@ public sealed class TokenSource
     }
 
     /// <summary>
-    /// Every token this source has handed out (the current one and those rotated away), for
-    /// outgoing texts to redact: an old token is as secret as the new one until it expires.
+    /// Every token this source has handed out (the current one and those rotated away): an old
+    /// token is as secret as the new one until it expires, and stays masked (<see cref="MaskIn"/>).
     /// </summary>
     public IReadOnlyCollection<string> All => _all;
 
@@ -59,6 +60,16 @@ public sealed class TokenSource
     public static string? Check(string token) => token.Length == 0 ? "is empty"
         : token.Length < MinLength ? $"holds a token of {token.Length} character(s): a bearer token needs at least {MinLength}"
         : null;
+
+    /// <summary>Masks every token this source has handed out and will hand out in <paramref name="secrets"/>, each before it is first sent.</summary>
+    public void MaskIn(Masking.SecretRegistry secrets)
+    {
+        lock (_lock)
+        {
+            _secrets = secrets;
+            foreach (var token in _all) secrets.AddToken(token);
+        }
+    }
 
     /// <summary>Where a file that went bad after start-up is reported (once, until it is good again).</summary>
     public void WarnTo(IDiagnostics diagnostics) => _diagnostics = diagnostics;
@@ -113,6 +124,7 @@ public sealed class TokenSource
         _stamp = stamp;
         if (text != _token)
         {
+            _secrets?.AddToken(text);
             _token = text;
             if (!_all.Contains(text)) _all = [.. _all, text];
             _version++;

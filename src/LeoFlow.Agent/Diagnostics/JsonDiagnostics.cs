@@ -7,32 +7,16 @@ namespace LeoFlow.Agent.Diagnostics;
 
 /// <summary>
 /// Writes diagnostics as JSON lines to a stream (stderr in the binary). Every field passes through
-/// <see cref="OutgoingText"/> before writing: each secret (the bearer token) is replaced by
-/// "[redacted]", control characters are escaped. With a trace, each line carries its trace_id and
+/// <see cref="OutgoingText"/> before writing: each secret of the registry (the bearer tokens, the
+/// task's secrets once they are known) becomes "***", control characters are escaped. With a trace, each line carries its trace_id and
 /// the span_id of the step under way (the root span, agent.task, between steps).
 /// </summary>
-public sealed class JsonDiagnostics : IDiagnostics
+public sealed class JsonDiagnostics(Stream output, Masking.SecretRegistry secrets, TaskTrace? trace = null) : IDiagnostics
 {
-    private readonly Stream _output;
-    private readonly Func<IReadOnlyCollection<string>> _secrets;
-    private readonly TaskTrace? _trace;
+    private readonly Stream _output = output;
+    private readonly OutgoingText _text = new(secrets);
+    private readonly TaskTrace? _trace = trace;
     private readonly Lock _lock = new();
-
-    /// <summary>Redacts these fixed secrets.</summary>
-    public JsonDiagnostics(Stream output, IEnumerable<string> secrets)
-    {
-        string[] fixedSecrets = secrets.ToArray();
-        _output = output;
-        _secrets = () => fixedSecrets;
-    }
-
-    /// <summary>Redacts the secrets <paramref name="secrets"/> returns at each write: a token file's rotated tokens too.</summary>
-    public JsonDiagnostics(Stream output, Func<IReadOnlyCollection<string>> secrets, TaskTrace? trace = null)
-    {
-        _output = output;
-        _secrets = secrets;
-        _trace = trace;
-    }
 
     public void Write(DiagnosticLevel level, string message, string? error = null)
     {
@@ -53,5 +37,5 @@ public sealed class JsonDiagnostics : IDiagnostics
         }
     }
 
-    private string Redact(string text) => OutgoingText.Clean(text, _secrets());
+    private string Redact(string text) => _text.Clean(text);
 }

@@ -5,7 +5,8 @@ namespace LeoFlow.Agent.Process;
 /// <summary>
 /// Cuts a pipe's raw bytes into lines: on <c>\n</c> only, a trailing <c>\r</c> dropped, lines
 /// longer than <see cref="MaxLineBytes"/> cut into several at a character boundary (so a
-/// multibyte character is never split), and the last line delivered even without a newline.
+/// multibyte character is never split) and never through a secret (the writer chooses the cut,
+/// <see cref="ILineWriter.WritePiece"/>), and the last line delivered even without a newline.
 /// Lines are handed on as spans of one pooled buffer per pipe: nothing is allocated per line, and
 /// only whole lines ever reach the encoder, which replaces invalid UTF-8 (see Logs/LogFrame).
 /// </summary>
@@ -35,10 +36,8 @@ public static class LineSplitter
                 {
                     if (start == 0)
                     {
-                        int cut = CutPoint(buffer.AsSpan(0, MaxLineBytes));
-                        writer.WriteLine(stream, buffer.AsSpan(0, cut));
+                        start = writer.WritePiece(stream, buffer.AsSpan(0, MaxLineBytes));
                         writer.Flush();   // the task may fall silent now: let this piece go
-                        start = cut;
                         continued = true;
                     }
                     buffer.AsSpan(start, end - start).CopyTo(buffer);
@@ -82,7 +81,7 @@ public static class LineSplitter
     /// Where to cut a full buffer: at a character boundary, and before a final <c>\r</c> so that
     /// a <c>\r\n</c> straddling the cut is still dropped as a line ending.
     /// </summary>
-    internal static int CutPoint(ReadOnlySpan<byte> bytes)
+    public static int CutPoint(ReadOnlySpan<byte> bytes)
     {
         int cut = CharBoundary(bytes);
         return cut > 1 && bytes[cut - 1] == (byte)'\r' ? cut - 1 : cut;

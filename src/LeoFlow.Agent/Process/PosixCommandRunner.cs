@@ -106,6 +106,8 @@ public sealed class PosixCommandRunner : ICommandRunner
 
         public void WriteLine(OutputStream stream, ReadOnlySpan<byte> line) => inner.WriteLine(stream, line);
 
+        public int WritePiece(OutputStream stream, ReadOnlySpan<byte> full) => inner.WritePiece(stream, full);
+
         public void Flush()
         {
             Interlocked.Increment(ref _flushing);

@@ -49,7 +49,7 @@ public sealed class TaskTrace
     public static TaskTrace Begin(TraceContext? parent, bool export, OutgoingText text) => new(parent, export, text);
 
     /// <summary>A trace nobody exports, with a fresh trace id: for runs that are given none.</summary>
-    public static TaskTrace Unexported() => new(null, false, new OutgoingText([]));
+    public static TaskTrace Unexported() => new(null, false, new OutgoingText(new Masking.SecretRegistry()));
 
     public ulong TraceIdHigh { get; }
     public ulong TraceIdLow { get; }

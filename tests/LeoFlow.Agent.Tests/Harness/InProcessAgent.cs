@@ -3,6 +3,7 @@ using System.Text;
 using LeoFlow.Agent.Channel;
 using LeoFlow.Agent.Diagnostics;
 using LeoFlow.Agent.Logs;
+using LeoFlow.Agent.Masking;
 using LeoFlow.Agent.Process;
 using LeoFlow.ControlPlane;
 
@@ -63,7 +64,10 @@ public static class InProcessAgent
         var fallback = new MemoryStream();
         var diagnosticsOut = new MemoryStream();
         var channel = setup.Channel ?? new ChannelOptions(address, TokenSource.Fixed(setup.Token ?? token), null);
-        var diagnostics = new ObservedDiagnostics(new JsonDiagnostics(diagnosticsOut, () => [token, .. channel.Token.All]), setup.OnDiagnostic);
+        var secrets = new SecretRegistry();
+        secrets.AddToken(token);
+        channel.Token.MaskIn(secrets);
+        var diagnostics = new ObservedDiagnostics(new JsonDiagnostics(diagnosticsOut, secrets), setup.OnDiagnostic);
         channel.Token.WarnTo(diagnostics);
         using var connection = AgentChannel.Dial(channel);
         var client = connection.Client;
@@ -80,6 +84,7 @@ public static class InProcessAgent
                 BackoffUnit = setup.BackoffUnit,
                 RpcTimeout = setup.RpcTimeout,
                 Token = channel.Token,
+                Secrets = secrets,
                 LogDrainTimeout = setup.LogDrainTimeout ?? TaskRunnerOptions.DefaultLogDrainTimeout,
             });
         var result = await runner.RunAsync(setup.Termination).WaitAsync(Timeout);

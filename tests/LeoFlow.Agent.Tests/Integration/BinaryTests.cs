@@ -117,6 +117,7 @@ public sealed class BinaryTests
     [InlineData("LEOFLOW_AGENT_GRACE_PERIOD", "soon", "LEOFLOW_AGENT_GRACE_PERIOD \\\"soon\\\" is invalid")]
     [InlineData("LEOFLOW_AGENT_TLS_CA", "/nonexistent/ca.crt", "LEOFLOW_AGENT_TLS_CA")]
     [InlineData("LEOFLOW_AGENT_TOKEN", "x", "LEOFLOW_AGENT_TOKEN holds a token of 1 character(s): a bearer token needs at least 8")]
+    [InlineData("LEOFLOW_AGENT_MASK_SECRETS", "yes", "LEOFLOW_AGENT_MASK_SECRETS \\\"yes\\\" is invalid: want true or false")]
     public async Task BadConfigurationExitsTwoWithOneLine(string name, string value, string expected)
     {
         var env = new Dictionary<string, string?>

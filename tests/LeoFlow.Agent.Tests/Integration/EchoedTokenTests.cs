@@ -8,7 +8,7 @@ namespace LeoFlow.Agent.Tests.Integration;
 /// <summary>
 /// A control plane that quotes the agent's token, and raw control bytes, in an error: every text
 /// the executable sends out (stderr, the termination log, the task log's framing lines,
-/// ReportState's error_message) has the token redacted and the controls escaped.
+/// ReportState's error_message) has the token masked and the controls escaped.
 /// </summary>
 public sealed class EchoedTokenTests
 {
@@ -39,6 +39,6 @@ public sealed class EchoedTokenTests
             Assert.True(text.IndexOfAny(['\u001b', '\0']) < 0, $"{where} carries a raw control byte: {text}");
         }
         foreach (var text in new[] { reported, framing, written })
-            Assert.Contains("token [redacted] may not read up\\u001b[31m\\u0000done", text);
+            Assert.Contains("token *** may not read up\\u001b[31m\\u0000done", text);
     }
 }

@@ -14,9 +14,9 @@ public sealed class TerminationLogTests
     {
         var diagnostics = new RecordingDiagnostics();
 
-        Assert.Equal("/dev/termination-log", TerminationLog.FromEnvironment(new Dictionary<string, string>(), new OutgoingText([]), diagnostics).Path);
-        Assert.Equal("/x/log", TerminationLog.FromEnvironment(new Dictionary<string, string> { ["LEOFLOW_AGENT_TERMINATION_LOG"] = "/x/log" }, new OutgoingText([]), diagnostics).Path);
-        Assert.Null(TerminationLog.FromEnvironment(new Dictionary<string, string> { ["LEOFLOW_AGENT_TERMINATION_LOG"] = "" }, new OutgoingText([]), diagnostics).Path);
+        Assert.Equal("/dev/termination-log", TerminationLog.FromEnvironment(new Dictionary<string, string>(), new OutgoingText(new LeoFlow.Agent.Masking.SecretRegistry()), diagnostics).Path);
+        Assert.Equal("/x/log", TerminationLog.FromEnvironment(new Dictionary<string, string> { ["LEOFLOW_AGENT_TERMINATION_LOG"] = "/x/log" }, new OutgoingText(new LeoFlow.Agent.Masking.SecretRegistry()), diagnostics).Path);
+        Assert.Null(TerminationLog.FromEnvironment(new Dictionary<string, string> { ["LEOFLOW_AGENT_TERMINATION_LOG"] = "" }, new OutgoingText(new LeoFlow.Agent.Masking.SecretRegistry()), diagnostics).Path);
     }
 
     [Fact]
@@ -24,7 +24,7 @@ public sealed class TerminationLogTests
     {
         using var dir = new TempDirectory();
         string path = Path.Join(dir.Path, "termination-log");
-        var log = new TerminationLog(path, create: false, new OutgoingText([]), new RecordingDiagnostics());
+        var log = new TerminationLog(path, create: false, new OutgoingText(new LeoFlow.Agent.Masking.SecretRegistry()), new RecordingDiagnostics());
 
         log.Write("first");
         Assert.False(File.Exists(path));
@@ -39,7 +39,7 @@ public sealed class TerminationLogTests
     {
         using var dir = new TempDirectory();
         string path = Path.Join(dir.Path, "log");
-        var log = new TerminationLog(path, create: true, new OutgoingText([]), new RecordingDiagnostics());
+        var log = new TerminationLog(path, create: true, new OutgoingText(new LeoFlow.Agent.Masking.SecretRegistry()), new RecordingDiagnostics());
 
         log.Write("exec failed:\nline two\r\nline three\n");
         Assert.Equal("exec failed: line two line three", File.ReadAllText(path));
@@ -54,7 +54,7 @@ public sealed class TerminationLogTests
     public void AnUnwritablePathIsAWarningNotAFailure()
     {
         var diagnostics = new RecordingDiagnostics();
-        var log = new TerminationLog("/nonexistent-dir/termination-log", create: true, new OutgoingText([]), diagnostics);
+        var log = new TerminationLog("/nonexistent-dir/termination-log", create: true, new OutgoingText(new LeoFlow.Agent.Masking.SecretRegistry()), diagnostics);
 
         log.Write("reason");
 

@@ -7,7 +7,7 @@ using Leoflow.Agent.V1;
 
 namespace LeoFlow.Agent.Tests.Tls;
 
-/// <summary>LEOFLOW_AGENT_TOKEN_FILE: re-read between RPCs when rotated, and every token it held redacted.</summary>
+/// <summary>LEOFLOW_AGENT_TOKEN_FILE: re-read between RPCs when rotated, and every token it held masked.</summary>
 public sealed class TokenFileTests : IDisposable
 {
     private readonly TlsTestBed _bed = new();
@@ -122,13 +122,15 @@ public sealed class TokenFileTests : IDisposable
     }
 
     [Fact]
-    public void RotatedTokensAreRedactedFromDiagnostics()
+    public void RotatedTokensAreMaskedInDiagnostics()
     {
         string file = Path.Join(_bed.Directory, "token");
         Rotate(file, "secret-one");
         var source = TokenSource.FromFile(file);
         var output = new MemoryStream();
-        var diagnostics = new JsonDiagnostics(output, () => source.All);
+        var secrets = new LeoFlow.Agent.Masking.SecretRegistry();
+        source.MaskIn(secrets);
+        var diagnostics = new JsonDiagnostics(output, secrets);
         Rotate(file, "secret-number-two");
         Assert.Equal("secret-number-two", source.Current());
 
@@ -136,7 +138,7 @@ public sealed class TokenFileTests : IDisposable
 
         string line = Encoding.UTF8.GetString(output.ToArray());
         Assert.DoesNotContain("secret-", line);
-        Assert.Equal(3, line.Split("[redacted]").Length - 1);
+        Assert.Equal(3, line.Split("***").Length - 1);
     }
 
     [Fact]

@@ -157,7 +157,7 @@ public sealed class TraceContextTests
     public void ATraceNamesItsSpansInVersion00AndPassesTheFlagOn()
     {
         Assert.Null(TraceContext.Parse($"00-{TraceId}-{ParentId}-00", out var unsampled));
-        var trace = TaskTrace.Begin(unsampled, export: true, new LeoFlow.Agent.Diagnostics.OutgoingText([]));
+        var trace = TaskTrace.Begin(unsampled, export: true, new LeoFlow.Agent.Diagnostics.OutgoingText(new LeoFlow.Agent.Masking.SecretRegistry()));
         var span = trace.StartClient("agent.register");
 
         Assert.False(trace.Recording);   // an unsampled parent: nothing recorded, ids still there

@@ -136,4 +136,28 @@ public sealed class AgentConfigTests
 
         Assert.Equal($"LEOFLOW_AGENT_TOKEN holds a token of {token.Trim().Length} character(s): a bearer token needs at least 8", e.Message);
     }
+
+    [Theory]
+    [InlineData(null, true)]
+    [InlineData(" ", true)]
+    [InlineData("true", true)]
+    [InlineData("false", false)]
+    public void SecretsAreMaskedUnlessTurnedOffWithOneWarning(string? value, bool masked)
+    {
+        var config = AgentConfig.FromEnvironment(value is null ? Env() : Env(("LEOFLOW_AGENT_MASK_SECRETS", value)));
+
+        Assert.Equal(masked, config.MaskSecrets);
+        Assert.Equal(masked ? 0 : 1, config.Warnings.Count(w => w.StartsWith("LEOFLOW_AGENT_MASK_SECRETS=false: the task's secrets are not masked", StringComparison.Ordinal)));
+    }
+
+    [Theory]
+    [InlineData("no")]
+    [InlineData("False")]
+    [InlineData("0")]
+    public void AnyOtherMaskSecretsValueIsAConfigurationError(string value)
+    {
+        var e = Assert.Throws<ConfigurationException>(() => AgentConfig.FromEnvironment(Env(("LEOFLOW_AGENT_MASK_SECRETS", value))));
+
+        Assert.Equal($"LEOFLOW_AGENT_MASK_SECRETS \"{value}\" is invalid: want true or false", e.Message);
+    }
 }

@@ -1,6 +1,8 @@
 using System.Text;
 using System.Text.Json;
 using LeoFlow.Agent.Diagnostics;
+using LeoFlow.Agent.Masking;
+using LeoFlow.Agent.Tests.Harness;
 using LeoFlow.Agent.Tracing;
 
 namespace LeoFlow.Agent.Tests.Unit;
@@ -18,7 +20,7 @@ public sealed class JsonDiagnosticsTests
     public void WritesOneJsonObjectPerLine()
     {
         var output = new MemoryStream();
-        var diagnostics = new JsonDiagnostics(output, []);
+        var diagnostics = new JsonDiagnostics(output, new SecretRegistry());
 
         diagnostics.Info("registered with the control plane");
         diagnostics.Warn("heartbeat failed", "Unavailable: connection refused\nsecond line");
@@ -37,17 +39,17 @@ public sealed class JsonDiagnosticsTests
     }
 
     [Fact]
-    public void RedactsTheSecretsItWasGiven()
+    public void MasksTheSecretsItWasGiven()
     {
         const string token = "eyJhbGciOiJIUzI1NiJ9.secret-payload.sig";
         var output = new MemoryStream();
-        var diagnostics = new JsonDiagnostics(output, [token, "", "second-secret"]);
+        var diagnostics = new JsonDiagnostics(output, Registries.WithTokens(token, "", "second-secret"));
 
         diagnostics.Warn($"calling with Bearer {token}", $"Unauthenticated: token {token} expired; also second-secret");
 
         var line = Assert.Single(Lines(output));
-        Assert.Equal("calling with Bearer [redacted]", line.GetProperty("msg").GetString());
-        Assert.Equal("Unauthenticated: token [redacted] expired; also [redacted]", line.GetProperty("error").GetString());
+        Assert.Equal("calling with Bearer ***", line.GetProperty("msg").GetString());
+        Assert.Equal("Unauthenticated: token *** expired; also ***", line.GetProperty("error").GetString());
         Assert.DoesNotContain("secret", Encoding.UTF8.GetString(output.ToArray()));
     }
 
@@ -56,7 +58,7 @@ public sealed class JsonDiagnosticsTests
     {
         var output = new MemoryStream();
         var trace = TaskTrace.Unexported();
-        var diagnostics = new JsonDiagnostics(output, () => [], trace);
+        var diagnostics = new JsonDiagnostics(output, new SecretRegistry(), trace);
 
         diagnostics.Info("before any step");
         var step = trace.StartClient("agent.register");
@@ -74,7 +76,7 @@ public sealed class JsonDiagnosticsTests
     public void ConcurrentWritersNeverInterleaveWithinALine()
     {
         var output = new MemoryStream();
-        var diagnostics = new JsonDiagnostics(output, []);
+        var diagnostics = new JsonDiagnostics(output, new SecretRegistry());
 
         Parallel.For(0, 400, i => diagnostics.Info($"message {i} {new string('z', i)}"));
 
