@@ -170,7 +170,7 @@ public sealed class TraceExportTests
         var spans = collector.Spans;
         var variables = Named(spans, "agent.get_variables");
         Assert.Equal(SpanCode.Error, variables.Status.Code);
-        Assert.Equal("PermissionDenied: token [redacted] may not read variables", variables.Status.Message);
+        Assert.Equal("PermissionDenied: token *** may not read variables", variables.Status.Message);
         Assert.Equal((long)StatusCode.PermissionDenied, Number(variables, "rpc.grpc.status_code"));
         var execute = Named(spans, "agent.execute_user_code");
         Assert.Equal(3, Number(execute, "process.exit.code"));
