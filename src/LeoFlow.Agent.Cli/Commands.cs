@@ -45,6 +45,7 @@ internal static class Commands
               LEOFLOW_AGENT_TERMINATION_LOG file for the one-line failure reason (default /dev/termination-log
                                             when it exists; empty: none)
               LEOFLOW_PYTHON                interpreter for python tasks (default python)
+              LEOFLOW_AGENT_MASK_SECRETS    false: leave the task's secrets unmasked in its log (default true)
               TRACEPARENT, TRACESTATE       W3C trace context to continue (else the agent starts a trace)
               OTEL_EXPORTER_OTLP_ENDPOINT   OTLP/gRPC collector for the agent's spans (and the other
                                             OTEL_EXPORTER_OTLP_* settings, OTEL_SERVICE_NAME, ...)
