@@ -8,7 +8,10 @@ namespace LeoFlow.Agent.Logs;
 /// so a task printing fast made the collector reclaim and the pipe re-allocate megabytes every
 /// second, and the heap grew well past the buffer itself. Here the blocks a full buffer needs are
 /// allocated once and reused; a request larger than a block (a line near the 64 KiB limit) is
-/// the pipe's own one-off allocation.
+/// the pipe's own one-off allocation. The blocks live on the pinned object heap: they stay for
+/// the whole task and are written to the socket, and allocated in the first generation among
+/// the HTTP/2 stack's short-lived objects they left its regions half dead and kept in use,
+/// which made the peak RSS swing by megabytes from run to run (docs/benchmarks.md, history).
 /// </summary>
 internal sealed class LogBufferPool(int blockSize) : MemoryPool<byte>
 {
@@ -24,7 +27,7 @@ internal sealed class LogBufferPool(int blockSize) : MemoryPool<byte>
         {
             if (_free.TryPop(out var block)) return block.Lease();
         }
-        return new Block(this, new byte[blockSize]).Lease();
+        return new Block(this, GC.AllocateUninitializedArray<byte>(blockSize, pinned: true)).Lease();
     }
 
     private void Return(Block block)
