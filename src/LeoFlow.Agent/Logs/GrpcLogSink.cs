@@ -66,15 +66,21 @@ public sealed class GrpcLogSink : ILogSink
         _options = options ?? new LogSinkOptions();
         _countProgress = bytes => Interlocked.Add(ref _progress, bytes);
         ArgumentOutOfRangeException.ThrowIfNegative(_options.ReplayBytes, "options.ReplayBytes");
-        // Kept bytes stay unconsumed in the pipe, so both thresholds sit above the replay window:
-        // writers wait with PendingBytes unsent and go on when half of that is sent.
-        _pipe = new Pipe(new PipeOptions(
-            pool: new LogBufferPool(BlockBytes),
-            pauseWriterThreshold: _options.ReplayBytes + PendingBytes,
-            resumeWriterThreshold: _options.ReplayBytes + PendingBytes / 2,
-            minimumSegmentSize: BlockBytes,
-            useSynchronizationContext: false));
+        _pipe = CreateBuffer();
     }
+
+    /// <summary>
+    /// The log buffer: writers wait with <see cref="PendingBytes"/> unsent and go on when half of
+    /// that is sent. A pipe counts toward its thresholds only the bytes its reader has not
+    /// examined: the kept replay window is examined (not consumed), so it is held on top of them,
+    /// never inside (counting it in as well had let 2 MiB wait unsent behind 1 MiB kept).
+    /// </summary>
+    internal static Pipe CreateBuffer() => new(new PipeOptions(
+        pool: new LogBufferPool(BlockBytes),
+        pauseWriterThreshold: PendingBytes,
+        resumeWriterThreshold: PendingBytes / 2,
+        minimumSegmentSize: BlockBytes,
+        useSynchronizationContext: false));
 
     /// <summary>
     /// Opens the stream, waiting on the Backoff schedule for a control plane that is not up yet.

@@ -4,7 +4,10 @@ using LeoFlow.Agent.Logs;
 
 namespace LeoFlow.Agent.Tests.Unit;
 
-/// <summary>The log buffer's blocks are reused, each returned once, and a pipe over them keeps its bytes intact.</summary>
+/// <summary>
+/// The log buffer's blocks are reused, each returned once, a pipe over them keeps its bytes intact,
+/// and the log buffer holds its replay window and at most PendingBytes unsent beside it.
+/// </summary>
 public sealed class LogBufferPoolTests
 {
     [Fact]
@@ -29,6 +32,39 @@ public sealed class LogBufferPoolTests
     {
         var pool = new LogBufferPool(1024);
         Assert.Throws<ArgumentOutOfRangeException>(() => pool.Rent(1025));
+    }
+
+    [Fact]
+    public async Task TheLogBufferHoldsTheReplayWindowAndAtMostPendingBytesUnsentBesideIt()
+    {
+        var pipe = GrpcLogSink.CreateBuffer();
+        byte[] chunk = new byte[16 * 1024];
+        // 1 MiB unsent: the writer waits until the pump has sent it, and the pump keeps it for a
+        // replay (examined, not consumed).
+        for (int i = 0; i < 64; i++) pipe.Writer.Write(chunk);
+        var first = pipe.Writer.FlushAsync();
+        Assert.False(first.IsCompleted);
+        var sent = await pipe.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        pipe.Reader.AdvanceTo(sent.Buffer.Start, sent.Buffer.End);
+        await first.AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+
+        // The task's lines then fill the buffer until a flush has to wait.
+        long unsent = 0;
+        ValueTask<FlushResult> flush;
+        do
+        {
+            pipe.Writer.Write(chunk);
+            unsent += chunk.Length;
+            flush = pipe.Writer.FlushAsync();
+        }
+        while (flush.IsCompleted && unsent <= 4 * GrpcLogSink.PendingBytes);
+        Assert.Equal(GrpcLogSink.PendingBytes, unsent);
+
+        // Once the pump has sent them (examined them), the writer goes on.
+        var next = await pipe.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(1024 * 1024 + unsent, next.Buffer.Length);
+        pipe.Reader.AdvanceTo(next.Buffer.End);
+        await flush.AsTask().WaitAsync(TimeSpan.FromSeconds(10));
     }
 
     [Fact]
