@@ -41,7 +41,12 @@ public sealed class BrokenHttp2AnswerTests
         string words = Regex.Replace(run.Stderr, "LEOFLOW_[A-Z_]+", "VARIABLE");   // the agent's own variables are not resource keys
         Assert.False(Regex.IsMatch(words, ResourceKey), run.Stderr);
         Assert.True(run.Stderr.Contains("sent response headers the agent cannot read (malformed, or over its limit of 64 KiB)", StringComparison.Ordinal), run.Stderr);
-        Assert.DoesNotContain("retrying", run.Stderr);
+        // The unreadable answer is never retried. Register may still be, once, when it went out on
+        // the connection that the log stream's unreadable answer then closed under it: a broken
+        // connection, which is retried like any other (seen under load).
+        var retries = run.Stderr.Split('\n').Where(line => line.Contains("retrying", StringComparison.Ordinal)).ToList();
+        Assert.DoesNotContain(retries, line => line.Contains("cannot read", StringComparison.Ordinal));
+        Assert.True(retries.Count <= (afterAGoodAnswer ? 0 : 1), run.Stderr);
         if (afterAGoodAnswer) Assert.Contains("log stream unavailable", run.Stderr);
     }
 }
