@@ -10,8 +10,8 @@ namespace LeoFlow.Agent.Process;
 /// The buffer is allocated once per pipe on the pinned object heap, not rented from the shared
 /// ArrayPool: it lives as long as the pipe, and a blocking read pins it for as long as the task
 /// is silent. Rented, the two buffers were 128 KiB of the first generation's budget, pinned in
-/// every collection; with that budget capped (LeoFlow.Agent.Cli.csproj) they made a lifecycle
-/// cost a sixth more instructions (docs/benchmarks.md, history).
+/// every collection; with that budget capped at 512 KiB they made a lifecycle cost a sixth more
+/// instructions (docs/benchmarks.md, history; the cap is in LeoFlow.Agent.Cli.csproj).
 /// </summary>
 public static class LineSplitter
 {
